@@ -1,0 +1,3 @@
+"""Root conftest: wires the suite's pytest plugin; fixtures live in the engine."""
+
+pytest_plugins = ["pgperf.pytest_plugin"]
