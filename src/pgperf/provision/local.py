@@ -116,6 +116,34 @@ def server_os_user() -> OsUser:
     return OsUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
 
 
+TEMP_PREFIX = "pgperf-local-"
+OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphan_temp_dirs() -> list[Path]:
+    """Remove throwaway cluster dirs whose owning process died without cleaning up (kill -9)."""
+    removed: list[Path] = []
+    for root in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        try:
+            pid = int((root / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            shutil.rmtree(root, ignore_errors=True)
+            removed.append(root)
+    return removed
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -194,7 +222,9 @@ class LocalBackend:
             finally:
                 lock.close()
             return
-        root = Path(tempfile.mkdtemp(prefix="pgperf-local-"))
+        remove_orphan_temp_dirs()
+        root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+        (root / OWNER_FILE).write_text(str(os.getpid()))
         try:
             if user.switch:
                 os.chown(root, user.uid, user.gid)
