@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from psycopg.conninfo import conninfo_to_dict
+
 from pgperf import database
 from pgperf.config import BACKENDS, Config, resolve_config
 from pgperf.errors import PgperfError
@@ -71,19 +73,24 @@ def prepare_database(config: Config, server: ServerHandle) -> str:
 
 
 def _serve_foreground(config: Config, state_path: Path | None) -> int:
-    with provision(config) as server:
-        dsn = prepare_database(config, server)
-        print(f"DSN: {dsn}", flush=True)
+    try:
+        with provision(config) as server:
+            dsn = prepare_database(config, server)
+            try:
+                print(f"DSN: {dsn}", flush=True)
+                if state_path is not None:
+                    state = {"pid": os.getpid(), "dsn": dsn, "backend": server.backend}
+                    _write_state(state_path, state)
+                print("Ctrl-C stops the server and removes what pgperf made.", file=sys.stderr)
+                signal.pause()
+            except KeyboardInterrupt:
+                print("stopping...", file=sys.stderr)
+            finally:
+                database.drop_database(server, str(conninfo_to_dict(dsn)["dbname"]))
+    finally:
+        # Removed only once the server is down: `db down` waits for this file to go.
         if state_path is not None:
-            _write_state(state_path, {"pid": os.getpid(), "dsn": dsn, "backend": server.backend})
-        print("Ctrl-C stops the server and removes what pgperf made.", file=sys.stderr, flush=True)
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            print("stopping...", file=sys.stderr)
-        finally:
-            if state_path is not None:
-                state_path.unlink(missing_ok=True)
+            state_path.unlink(missing_ok=True)
     return EXIT_OK
 
 
