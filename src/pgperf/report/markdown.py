@@ -1,0 +1,121 @@
+"""The verdict as markdown for a PR comment: headline, failures first, details collapsed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pgperf.compare import BenchmarkVerdict, Verdict
+from pgperf.report import format_change, format_ms, status_label
+
+
+def _cell(text: str) -> str:
+    # Keys contain "|", which would split a table cell.
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _failure_rows(failures: Sequence[BenchmarkVerdict]) -> list[list[str]]:
+    return [
+        [
+            b.feature,
+            f"`{b.key}`",
+            b.rule.value if b.rule else "",
+            format_ms(b.baseline_ms),
+            format_ms(b.current_ms),
+            b.reason,
+        ]
+        for b in failures
+    ]
+
+
+def _benchmark_rows(benchmarks: Sequence[BenchmarkVerdict]) -> list[list[str]]:
+    return [
+        [
+            b.feature,
+            b.label,
+            format_ms(b.baseline_ms),
+            format_ms(b.current_ms),
+            format_change(b.change),
+            status_label(b.status),
+            b.reason,
+        ]
+        for b in benchmarks
+    ]
+
+
+def _settings_line(verdict: Verdict) -> str:
+    t = verdict.thresholds
+    return (
+        f"profile `{verdict.profile}` · threshold +{t.regression:.0%} · latency floor "
+        f"{t.latency_floor_ms:g} ms · significance p < {t.significance:g}"
+    )
+
+
+def _presence(verdict: Verdict) -> list[str]:
+    lines = []
+    if verdict.new:
+        keys = ", ".join(f"`{b.key}`" for b in verdict.new)
+        lines.append(f"**New** (not in the baseline): {keys}")
+    if verdict.missing:
+        keys = ", ".join(f"`{b.key}`" for b in verdict.missing)
+        lines.append(f"**Missing** (in the baseline, not measured): {keys}")
+    return lines
+
+
+def render_markdown(verdict: Verdict) -> str:
+    """The whole PR comment: headline, failures with reasons, features, collapsed details."""
+    icon = "❌" if verdict.failed else "✅"
+    lines = [f"## {icon} pgperf — {verdict.headline}", "", _settings_line(verdict), ""]
+    if not verdict.has_baseline:
+        lines += ["> No baseline: only budgets and plans were checked (`make baseline`).", ""]
+    if verdict.latency_note:
+        lines += [f"> ⚠️ {verdict.latency_note}.", ""]
+    if verdict.failures:
+        header = ["feature", "benchmark", "rule", "baseline", "current", "reason"]
+        lines += ["### Failures", "", *_table(header, _failure_rows(verdict.failures)), ""]
+    feature_rows = [
+        [
+            f.feature,
+            format_ms(f.p95_ms),
+            format_ms(f.budget_ms),
+            format_change(f.change),
+            status_label(f.status),
+        ]
+        for f in verdict.features
+    ]
+    header = ["feature", "p95 (worst)", "budget", "change vs baseline", "verdict"]
+    lines += ["### Features", "", *_table(header, feature_rows), ""]
+    presence = _presence(verdict)
+    lines += [*(f"{line}  " for line in presence), ""] if presence else []
+    lines += _details(verdict)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _details(verdict: Verdict) -> list[str]:
+    header = ["feature", "benchmark", "baseline", "current", "change", "verdict", "reason"]
+    origins = [f"- results: `{verdict.results_origin}`"]
+    if verdict.baseline_origin:
+        origins.insert(0, f"- baseline: `{verdict.baseline_origin}`")
+    return [
+        "<details>",
+        f"<summary>All {len(verdict.benchmarks)} benchmarks (median per round)</summary>",
+        "",
+        *_table(header, _benchmark_rows(verdict.benchmarks)),
+        "",
+        *origins,
+        *(f"- note: {note}" for note in verdict.notes),
+        "",
+        "</details>",
+    ]
+
+
+def write_markdown(verdict: Verdict, path: Path) -> None:
+    """Write the markdown summary to ``path`` (its folder is created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(verdict), encoding="utf-8")
