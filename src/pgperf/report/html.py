@@ -1,0 +1,409 @@
+"""The verdict as one self-contained HTML page: inline CSS and SVG, nothing fetched from outside.
+
+Every value that reaches the page goes through `_e` (HTML escaping); the Content-Security-Policy
+forbids any network fetch, so the page renders the same offline, from a CI artifact or a mail.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pgperf.compare import BenchmarkVerdict, FeatureSummary, Kind, Status, Verdict
+from pgperf.report import format_change, format_ms, status_label
+from pgperf.results import BenchmarkResult, IndexUsage, ResultsFile, RunMetadata
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+# Chart geometry (px): label column, bar area, one row per benchmark.
+_LABEL_W, _BAR_W, _ROW_H, _TOP = 300, 420, 30, 26
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+ margin:0;color:#1f2328;background:#f6f8fa}
+main{max-width:1180px;margin:0 auto;padding:20px 28px 48px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
+h3{font-size:16px;margin:0 0 6px}
+.muted{color:#59636e}.small{font-size:12px}
+.banner{border-radius:8px;padding:14px 18px;margin:14px 0;color:#fff;font-size:18px;font-weight:600}
+.banner.fail{background:#cf222e}.banner.pass{background:#1a7f37}
+.note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px;margin:8px 0}
+table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 10px}
+th,td{border:1px solid #d1d9e0;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef1f4;font-weight:600}td.num{text-align:right;white-space:nowrap}
+td.over{color:#a40e26;font-weight:700}
+.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600}
+.s-fail{background:#ffebe9;color:#a40e26;border:1px solid #cf222e}
+.s-pass{background:#dafbe1;color:#116329;border:1px solid #1a7f37}
+.s-improved{background:#ddf4ff;color:#0550ae;border:1px solid #218bff}
+.s-new,.s-missing{background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c}
+tr.failed td{background:#fff5f5}tr.plan-change td.plan{background:#fff1c2;font-weight:600}
+.feature{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:14px 16px;margin:14px 0}
+.feature.fail{border-left:6px solid #cf222e}
+.feature.pass,.feature.improved{border-left:6px solid #1a7f37}
+ul.reasons{margin:0;padding-left:18px}li.fail{color:#a40e26}li.improved{color:#0550ae}
+tr.unused td{background:#fff8e1}code{font-size:12px}tr.differs td{background:#fff8c5}
+.scroll{overflow-x:auto}table.benchmarks{font-size:13px}
+table.benchmarks td.findings{min-width:220px}table.benchmarks td.plan{max-width:200px}
+table.benchmarks td.num{white-space:normal}
+details pre{max-height:320px;overflow:auto;background:#f6f8fa;padding:8px;font-size:11px}
+"""
+
+
+def _e(value: object) -> str:
+    """HTML-escape any value (quotes too: values also land in attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+def _badge(status: Status) -> str:
+    return f'<span class="badge s-{_e(status.value)}">{_e(status_label(status))}</span>'
+
+
+def _table(header: Sequence[str], rows: Iterable[str], *, css: str = "") -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    cls = f' class="{_e(css)}"' if css else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _size(num_bytes: int) -> str:
+    value = float(num_bytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+# --------------------------------------------------------------------------- the top
+
+
+def _banner(verdict: Verdict) -> str:
+    state = "fail" if verdict.failed else "pass"
+    return f'<div class="banner {state}" id="verdict">{_e(verdict.headline)}</div>'
+
+
+def _notes(verdict: Verdict) -> str:
+    notes = [] if verdict.has_baseline else ["No baseline: only budgets and plans were checked."]
+    notes += [verdict.latency_note] if verdict.latency_note else []
+    notes += list(verdict.notes)
+    return "".join(f'<div class="note">{_e(n)}</div>' for n in notes)
+
+
+def _origins(verdict: Verdict) -> str:
+    t = verdict.thresholds
+    lines = [
+        f"results: {verdict.results_origin}",
+        f"baseline: {verdict.baseline_origin or 'none'}",
+        f"rules: regression +{t.regression:.0%} · latency floor {t.latency_floor_ms:g} ms · "
+        f"significance p < {t.significance:g}",
+    ]
+    return "".join(f'<div class="muted small">{_e(line)}</div>' for line in lines)
+
+
+def _failures(verdict: Verdict) -> str:
+    if not verdict.failures:
+        return ""
+    rows = (
+        f'<tr class="failed"><td>{_e(b.feature)}</td><td>{_e(b.label)}</td>'
+        f"<td>{_e(b.rule.value if b.rule else '')}</td><td>{_e(b.reason)}</td></tr>"
+        for b in verdict.failures
+    )
+    table = _table(["feature", "benchmark", "rule", "why"], rows, css="failures")
+    return f'<h2 id="failures">What failed</h2>{table}'
+
+
+def _over(p95: float | None, budget: float | None) -> str:
+    return " over" if p95 is not None and budget is not None and p95 > budget else ""
+
+
+def _overview(verdict: Verdict) -> str:
+    rows = (
+        f'<tr class="{"failed" if f.status is Status.FAIL else ""}">'
+        f'<td><a href="#f-{_e(f.feature)}">{_e(f.feature)}</a></td><td>{_badge(f.status)}</td>'
+        f'<td class="num{_over(f.p95_ms, f.budget_ms)}">{_e(format_ms(f.p95_ms))}</td>'
+        f'<td class="num">{_e(format_ms(f.budget_ms))}</td>'
+        f'<td class="num">{_e(format_change(f.change))}</td>'
+        f'<td class="num">{f.failures} / {f.benchmarks}</td></tr>'
+        for f in verdict.features
+    )
+    header = ["feature", "verdict", "worst p95", "budget", "median change", "failed"]
+    return f"<h2>Features</h2>{_table(header, rows, css='features')}"
+
+
+# --------------------------------------------------------------------------- p95 chart
+
+
+def _x(value: float, scale: float) -> float:
+    return _LABEL_W + _BAR_W * min(value, scale) / scale
+
+
+def _chart_row(index: int, bench: BenchmarkVerdict, scale: float) -> str:
+    y = _TOP + index * _ROW_H
+    cur, base = bench.current, bench.baseline
+    # A failing benchmark's label is red even when its bar is not: plan or work can fail it.
+    style = ' fill="#a40e26" font-weight="600"' if bench.failed else ""
+    parts = [
+        f'<text x="{_LABEL_W - 8}" y="{y + 15}" text-anchor="end"{style}>{_e(bench.label)}</text>'
+    ]
+    if base is not None:
+        width = _x(base.p95_ms, scale) - _LABEL_W
+        parts.append(
+            f'<rect class="base" x="{_LABEL_W}" y="{y + 2}" width="{width:.1f}" height="7" '
+            f'fill="#8c959f"><title>baseline p95 {_e(format_ms(base.p95_ms))}</title></rect>'
+        )
+    if cur is not None:
+        over = cur.budget_ms is not None and cur.p95_ms > cur.budget_ms
+        width = _x(cur.p95_ms, scale) - _LABEL_W
+        parts.append(
+            f'<rect class="{"over" if over else "within"}" x="{_LABEL_W}" y="{y + 10}" '
+            f'width="{width:.1f}" height="14" fill="{"#cf222e" if over else "#2da44e"}">'
+            f"<title>p95 {_e(format_ms(cur.p95_ms))}</title></rect>"
+            f'<text x="{_x(cur.p95_ms, scale) + 4:.1f}" y="{y + 22}">'
+            f"{_e(format_ms(cur.p95_ms))}</text>"
+        )
+    return "".join(parts)
+
+
+def _chart(feature: FeatureSummary, benchmarks: Sequence[BenchmarkVerdict]) -> str:
+    """Horizontal bars: current p95 (green within, red over budget), baseline p95 in grey."""
+    p95s = [b.p95_ms for v in benchmarks for b in (v.current, v.baseline) if b is not None]
+    budget = feature.budget_ms
+    scale = max([*p95s, budget or 0.0, 0.001]) * 1.15
+    height = _TOP + len(benchmarks) * _ROW_H + 8
+    width = _LABEL_W + _BAR_W + 90
+    rows = "".join(_chart_row(i, b, scale) for i, b in enumerate(benchmarks))
+    line = ""
+    if budget is not None:
+        bx = _x(budget, scale)
+        line = (
+            f'<line class="budget" x1="{bx:.1f}" y1="14" x2="{bx:.1f}" y2="{height - 4}" '
+            f'stroke="#1f2328" stroke-dasharray="4 3"/>'
+            f'<text x="{bx:.1f}" y="11" text-anchor="middle">'
+            f"budget {_e(format_ms(budget))}</text>"
+        )
+    label = f"p95 against the {format_ms(budget)} budget for {feature.feature}"
+    return (
+        f'<svg class="chart" role="img" aria-label="{_e(label)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-size="12" '
+        f'font-family="system-ui,sans-serif">'
+        f"{rows}{line}</svg>"
+        '<div class="muted small">bars: current p95 (red: over the budget) · grey: baseline p95 · '
+        "red label: the benchmark failed, whatever the rule</div>"
+    )
+
+
+# --------------------------------------------------------------------------- per feature
+
+
+def plan_changed(bench: BenchmarkVerdict) -> bool:
+    """Whether the plan differs from the baseline's (indexes, seq scans or the normalised plan)."""
+    cur, base = bench.current, bench.baseline
+    if cur is None or base is None:
+        return False
+    return (
+        set(cur.plan_indexes) != set(base.plan_indexes)
+        or set(cur.seq_scans) != set(base.seq_scans)
+        or (cur.plan is not None and base.plan is not None and cur.plan != base.plan)
+    )
+
+
+def _buffers(bench: BenchmarkVerdict) -> str:
+    cur = bench.current.buffers if bench.current else None
+    base = bench.baseline.buffers if bench.baseline else None
+    if base is None or cur is None:
+        return _e(cur if cur is not None else base if base is not None else "-")
+    change = format_change(cur / base - 1) if base else "-"
+    return f"{base:,} → {cur:,} ({_e(change)})"
+
+
+def _plan_cell(bench: BenchmarkVerdict) -> str:
+    source = bench.current or bench.baseline
+    if source is None:
+        return ""
+    uses = ", ".join(source.plan_indexes) or "no index"
+    scans = f"; Seq Scan on {', '.join(source.seq_scans)}" if source.seq_scans else ""
+    text = f"{_e(uses)}{_e(scans)}"
+    if plan_changed(bench) and bench.baseline is not None:
+        before = ", ".join(bench.baseline.plan_indexes) or "no index"
+        text = f"<strong>plan changed</strong>: was {_e(before)}, now {text}"
+    return text
+
+
+def _reasons(bench: BenchmarkVerdict) -> str:
+    items = "".join(
+        f'<li class="{_e(f.kind.value)}">{_e(f.message)}</li>'
+        for f in bench.findings
+        if f.kind is not Kind.INFO or bench.status is not Status.PASS
+    )
+    return f'<ul class="reasons">{items}</ul>' if items else ""
+
+
+def _p95_cell(bench: BenchmarkVerdict) -> str:
+    cur = bench.current
+    if cur is None:
+        return "-"
+    return f"{_e(format_ms(cur.p95_ms))} / {_e(format_ms(cur.budget_ms))}"
+
+
+def _bench_row(bench: BenchmarkVerdict) -> str:
+    classes = " ".join(
+        c for c, on in (("failed", bench.failed), ("plan-change", plan_changed(bench))) if on
+    )
+    return (
+        f'<tr class="{classes}" data-key="{_e(bench.key)}"><td>{_e(bench.label)}</td>'
+        f"<td>{_badge(bench.status)}</td>"
+        f'<td class="num">{_p95_cell(bench)}</td>'
+        f'<td class="num">{_e(format_ms(bench.baseline_ms))} → '
+        f"{_e(format_ms(bench.current_ms))}</td>"
+        f'<td class="num">{_e(format_change(bench.change))}</td>'
+        f'<td class="num">{_buffers(bench)}</td>'
+        f'<td class="plan">{_plan_cell(bench)}</td><td class="findings">{_reasons(bench)}</td></tr>'
+    )
+
+
+def _plan_json(result: BenchmarkResult | None) -> str:
+    if result is None or result.plan is None:
+        return "(none)"
+    return json.dumps(result.plan, indent=1, sort_keys=True)
+
+
+def _plan_details(benchmarks: Sequence[BenchmarkVerdict]) -> str:
+    changed = [b for b in benchmarks if plan_changed(b)]
+    return "".join(
+        f"<details><summary>plan of {_e(b.label)}: baseline and current</summary>"
+        f"<table><tr><th>baseline</th><th>current</th></tr><tr>"
+        f"<td><pre>{_e(_plan_json(b.baseline))}</pre></td>"
+        f"<td><pre>{_e(_plan_json(b.current))}</pre></td></tr></table></details>"
+        for b in changed
+    )
+
+
+def _feature_section(feature: FeatureSummary, benchmarks: Sequence[BenchmarkVerdict]) -> str:
+    header = [
+        "benchmark",
+        "verdict",
+        "p95 / budget",
+        "median: baseline → current",
+        "change",
+        "buffers",
+        "plan",
+        "findings",
+    ]
+    table = _table(header, (_bench_row(b) for b in benchmarks), css="benchmarks")
+    return (
+        f'<section class="feature {_e(feature.status.value)}" id="f-{_e(feature.feature)}" '
+        f'data-feature="{_e(feature.feature)}">'
+        f"<h3>{_e(feature.feature)} {_badge(feature.status)} "
+        f'<span class="muted small">budget {_e(format_ms(feature.budget_ms))}</span></h3>'
+        f'{_chart(feature, benchmarks)}<div class="scroll">{table}</div>'
+        f"{_plan_details(benchmarks)}</section>"
+    )
+
+
+# --------------------------------------------------------------------------- indexes, environment
+
+
+def _index_row(usage: IndexUsage) -> str:
+    unused = usage.scans == 0
+    used_by = ", ".join(usage.used_by_benchmarks) or "-"
+    return (
+        f'<tr class="{"unused" if unused else "used"}"><td><code>{_e(usage.index)}</code></td>'
+        f"<td>{_e(usage.table)}</td><td>{_e(usage.category)}</td>"
+        f'<td class="num">{_e(_size(usage.size_bytes))}</td><td class="num">{usage.scans:,}</td>'
+        f"<td>{'<strong>unused</strong>' if unused else 'used'}</td>"
+        f'<td class="small">{_e(used_by)}</td></tr>'
+    )
+
+
+def _index_usage(meta: RunMetadata) -> str:
+    usage = sorted(meta.index_usage, key=lambda u: (u.scans > 0, u.table, u.index))
+    if not usage:
+        return '<h2 id="indexes">Index usage</h2><p class="muted">not recorded in this run</p>'
+    unused = [u for u in usage if u.scans == 0]
+    wasted = _size(sum(u.size_bytes for u in unused))
+    summary = f"{len(unused)} of {len(usage)} indexes unused by the benchmarks ({wasted})"
+    header = ["index", "table", "category", "size", "scans", "", "used by"]
+    table = _table(header, (_index_row(u) for u in usage), css="index-usage")
+    return f'<h2 id="indexes">Index usage</h2><p>{_e(summary)}</p>{table}'
+
+
+def _env_values(meta: RunMetadata) -> list[str]:
+    m, pg = meta.machine, meta.postgres
+    return [
+        meta.backend or "-",
+        f"{pg.version} (major {pg.major})",
+        f"{meta.profile} (seed {meta.seed})",
+        f"{m.cpu or '?'} · {m.cores} cores · {m.memory_gb} GB",
+        m.os or "-",
+        m.fingerprint,
+        meta.git_commit or "-",
+        meta.created_at or "-",
+        ", ".join(f"{k}={v}" for k, v in sorted(pg.settings.items())) or "-",
+    ]
+
+
+# Rows that differ on every run by nature; highlighting them would hide the telling ones.
+_ALWAYS_DIFFER = frozenset({"git commit", "created at"})
+
+
+def _env_row(name: str, current: str, before: str, *, compared: bool) -> str:
+    differs = compared and current != before and name not in _ALWAYS_DIFFER
+    return (
+        f'<tr class="{"differs" if differs else ""}"><th>{_e(name)}</th>'
+        f"<td>{_e(current)}</td><td>{_e(before)}</td></tr>"
+    )
+
+
+def _environment(results: ResultsFile, baseline: ResultsFile | None) -> str:
+    names = ["backend", "PostgreSQL", "profile", "machine", "OS", "machine fingerprint"]
+    names += ["git commit", "created at", "server settings"]
+    current = _env_values(results.meta)
+    before = _env_values(baseline.meta) if baseline else ["-"] * len(names)
+    rows = (
+        _env_row(n, c, b, compared=baseline is not None)
+        for n, c, b in zip(names, current, before, strict=True)
+    )
+    table = _table(["", "current", "baseline"], rows, css="environment")
+    return f'<h2 id="environment">Environment</h2>{table}'
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def render_html(verdict: Verdict, results: ResultsFile, baseline: ResultsFile | None) -> str:
+    """The whole report page for a verdict on ``results`` (against ``baseline`` when given)."""
+    sections = "".join(
+        _feature_section(f, [b for b in verdict.benchmarks if b.feature == f.feature])
+        for f in verdict.features
+    )
+    title = f"pgperf report: {verdict.profile}"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1>{_origins(verdict)}{_banner(verdict)}{_notes(verdict)}"
+        f"{_failures(verdict)}{_overview(verdict)}<h2>Per feature</h2>{sections}"
+        f"{_index_usage(results.meta)}{_environment(results, baseline)}</main></body></html>\n"
+    )
+
+
+def write_html(path: Path, page: str) -> int:
+    """Write the page atomically (a reader never sees half of it); return its size in bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = page.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for everyone to read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(data)
