@@ -1,0 +1,1 @@
+DELETE FROM pgperf.applied_indexes WHERE name = %(name)s

@@ -1,0 +1,1 @@
+SELECT name, statement_hash, table_name FROM pgperf.applied_indexes

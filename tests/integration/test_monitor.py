@@ -1,0 +1,194 @@
+"""PerformanceMonitor and sql/monitoring.sql on a real server: usage deltas, slow queries,
+sizes, rebuilds, the analytics materialized views and the unused-index report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgperf import database, indexes, monitor
+from pgperf.config import Config
+from pgperf.errors import PgperfError
+from pgperf.monitor import PerformanceMonitor, UnusedIndexWarning
+from pgperf.provision import ServerHandle
+
+pytestmark = pytest.mark.integration
+
+SMALL_DATA = Path(__file__).parent / "sql" / "small_platform.sql"
+RECENT_TASKS = "SELECT id FROM tasks WHERE user_id = 3 ORDER BY created_at DESC, id DESC LIMIT 20"
+
+
+@pytest.fixture(scope="module")
+def bench_like_db(pg_server: ServerHandle, pgperf_config: Config) -> Iterator[str]:
+    """Schema + a little data + performance indexes + monitoring."""
+    with database.scratch_database(pg_server, label="monitor") as dsn:
+        with database.connect(dsn) as conn:
+            database.apply_schema(conn, pgperf_config.sql_dir / "schema.sql")
+            conn.execute(SMALL_DATA.read_bytes())
+        indexes.prepare_bench_database(
+            dsn, pgperf_config, reporter=indexes.QuietIndexReporter(), full_analyze=True
+        )
+        yield dsn
+
+
+def _index_used_by(conn: database.Connection, query: str) -> str:
+    row = conn.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchone()
+    assert row is not None
+    plan = row[0] if isinstance(row[0], list) else json.loads(str(row[0]))
+    text = json.dumps(plan)
+    start = text.index('"Index Name": "') + len('"Index Name": "')
+    return text[start : text.index('"', start)]
+
+
+def test_delta_counts_the_scans_of_a_flushed_session(bench_like_db: str) -> None:
+    with PerformanceMonitor(bench_like_db) as mon, database.connect(bench_like_db) as queries:
+        queries.execute("SET enable_seqscan = off")
+        used = _index_used_by(queries, RECENT_TASKS)
+        before = mon.snapshot()
+        for _ in range(3):
+            queries.execute(RECENT_TASKS).fetchall()
+        PerformanceMonitor.flush_session_stats(queries)
+        after = mon.snapshot()
+    deltas = {d.index_name: d for d in PerformanceMonitor.delta(before, after)}
+    assert used == "idx_tasks_user_created"
+    assert deltas[used].scans == 3
+    assert deltas[used].used
+    assert deltas["idx_tasks_request_payload_gin"].scans == 0
+
+
+def test_wait_for_scans_sees_an_unflushed_session_or_times_out(bench_like_db: str) -> None:
+    with PerformanceMonitor(bench_like_db) as mon:
+        before = mon.snapshot()
+        with pytest.raises(PgperfError, match="did not move"):
+            mon.wait_for_scans(before, timeout_s=0.3)
+        # Not flushed by hand: a backend publishes its stats when it exits (or idles 10 s).
+        with psycopg.connect(bench_like_db, autocommit=True) as other:
+            other.execute(RECENT_TASKS).fetchall()
+        after = mon.wait_for_scans(before, at_least=1, timeout_s=20)
+    assert after.total_scans > before.total_scans
+
+
+def test_slow_queries_come_from_pg_stat_statements(bench_like_db: str) -> None:
+    with PerformanceMonitor(bench_like_db) as mon:
+        mon.conn.execute("SELECT pg_sleep(0.12)")
+        slow = mon.slow_queries()
+        view = mon.conn.execute(
+            "SELECT calls, mean_exec_time FROM slow_queries_analysis WHERE query LIKE %s",
+            ["%pg_sleep%"],
+        ).fetchall()
+    sleeps = [q for q in slow if "pg_sleep" in q.query]
+    assert len(sleeps) == 1
+    assert sleeps[0].mean_exec_time >= 100
+    assert len(view) == 1
+
+
+def test_unused_indexes_and_sizes(bench_like_db: str) -> None:
+    with PerformanceMonitor(bench_like_db) as mon:
+        unused = {s.index_name: s for s in mon.unused_indexes()}
+        sizes = {r.table_name: r for r in mon.relation_sizes()}
+        index_sizes = mon.index_sizes()
+    assert unused["idx_tasks_request_payload_gin"].category == "jsonb_gin"
+    assert "tasks_pkey" not in unused  # backs a constraint: never "unused"
+    assert sizes["tasks"].estimated_rows == 2000
+    assert sizes["tasks"].index_bytes > sizes["tasks"].table_bytes  # 20-odd indexes on it
+    assert index_sizes[0][2] >= index_sizes[-1][2]
+
+
+def test_bloated_index_is_listed_and_rebuilt_concurrently(bench_like_db: str) -> None:
+    with PerformanceMonitor(bench_like_db) as mon:
+        mon.conn.execute(
+            "CREATE TABLE bloat (id int PRIMARY KEY, v int);"
+            "INSERT INTO bloat SELECT g, g FROM generate_series(1, 200000) g;"
+            "CREATE INDEX bloat_v ON bloat (v);"
+            "DELETE FROM bloat WHERE id % 20 <> 0;"
+        )
+        mon.conn.execute("VACUUM bloat")
+        planned = mon.rebuild_statements()
+        results = mon.rebuild_indexes(planned)
+        after = mon.rebuild_statements()
+        mon.conn.execute("DROP TABLE bloat")
+    assert ("bloat_v", "bloated", "REINDEX INDEX CONCURRENTLY public.bloat_v") in planned
+    assert {r.index_name for r in results} >= {"bloat_v"}
+    assert "bloat_v" not in {name for name, _, _ in after}
+
+
+def test_rebuild_refuses_a_transaction(bench_like_db: str) -> None:
+    with psycopg.connect(bench_like_db) as conn, pytest.raises(PgperfError, match="transaction"):
+        PerformanceMonitor(conn).rebuild_indexes([("x", "bloated", "REINDEX INDEX x")])
+
+
+def test_provider_daily_view_matches_raw_rows_and_refreshes_concurrently(
+    bench_like_db: str,
+) -> None:
+    raw = (
+        "SELECT provider_id, count(*), count(*) FILTER (WHERE status = 'failed') FROM tasks "
+        "WHERE created_at >= (date_trunc('day', now() AT TIME ZONE 'UTC') - interval '30 days')"
+        " AT TIME ZONE 'UTC' GROUP BY 1 ORDER BY 1"
+    )
+    from_view = (
+        "SELECT provider_id, sum(tasks), sum(failed) FROM mv_provider_daily_stats "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    with database.connect(bench_like_db) as conn:
+        assert conn.execute(from_view).fetchall() == conn.execute(raw).fetchall()
+        conn.execute(
+            "INSERT INTO tasks (user_id, provider_model_id, provider_id, task_type, source, "
+            "status, request_payload, error_code, started_at, completed_at) VALUES "
+            "(1, 2, 1, 'text_generation', 'api', 'failed', '{}', 'x', now(), now())"
+        )
+        stale = conn.execute(from_view).fetchall()
+        conn.execute("SELECT refresh_analytics_views()")
+        fresh = conn.execute(from_view).fetchall()
+        assert fresh == conn.execute(raw).fetchall()
+    assert stale != fresh
+
+
+def test_analytics_window_follows_the_data_s_fixed_now(bench_like_db: str) -> None:
+    """A seeded data set's clock (pgperf.meta data_now) anchors the views' windows."""
+    data_now = datetime.now(timezone.utc) - timedelta(days=20)  # tasks span the last 60 days
+    day = data_now.date()
+    days = "SELECT min(day), max(day) FROM mv_provider_daily_stats"
+    with database.connect(bench_like_db) as conn:
+        database.write_meta(conn, "data_now", "2026-01-15T10:00:00+00:00")
+        try:
+            conn.execute("SELECT refresh_analytics_views(false)")
+            before_any_task = conn.execute(days).fetchone()
+            database.write_meta(conn, "data_now", data_now.isoformat())
+            conn.execute("SELECT refresh_analytics_views(false)")
+            window = conn.execute(days).fetchone()
+        finally:
+            conn.execute("DELETE FROM pgperf.meta WHERE key = 'data_now'")
+            conn.execute("SELECT refresh_analytics_views(false)")
+    assert before_any_task == (None, None)
+    assert window == (day - timedelta(days=30), day)  # tasks on both sides are left out
+
+
+def test_index_usage_entries_and_the_unused_warning(bench_like_db: str) -> None:
+    with PerformanceMonitor(bench_like_db) as mon, database.connect(bench_like_db) as queries:
+        before = mon.snapshot()
+        queries.execute("SET enable_seqscan = off")
+        queries.execute(RECENT_TASKS).fetchall()
+        PerformanceMonitor.flush_session_stats(queries)
+        entries = monitor.index_usage_entries(before, mon.snapshot())
+    by_name = {e["index"]: e for e in entries}
+    assert set(by_name["idx_tasks_user_created"]) == {
+        "index",
+        "table",
+        "category",
+        "size_bytes",
+        "scans",
+        "used_by_benchmarks",
+    }
+    assert by_name["idx_tasks_user_created"]["used_by_benchmarks"] is True
+    with pytest.warns(UnusedIndexWarning, match="idx_tasks_request_payload_gin") as caught:
+        report = monitor.warn_unused_indexes(entries)
+    assert report is not None
+    assert "idx_tasks_user_created" not in str(caught[0].message)
+    assert "tasks_pkey" not in str(caught[0].message)
+    used_only = [e for e in entries if e["used_by_benchmarks"]]
+    assert monitor.warn_unused_indexes(used_only) is None
