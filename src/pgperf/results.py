@@ -85,6 +85,8 @@ class RunMetadata:
     created_at: str = ""
     format_version: int = FORMAT_VERSION
     index_usage: tuple[IndexUsage, ...] = ()
+    # A what-if run's injected change (pgperf.whatif): {"drop_indexes": [...], "settings": {...}}.
+    what_if: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class BenchmarkResult:
     rows: int | None = None
     buffers: int | None = None
     server_ms: float | None = None
+    # Share of the benchmark's wall time some task waited for a CPU (pgperf.pressure).
+    cpu_pressure: float | None = None
     plan_indexes: tuple[str, ...] = ()
     expected_indexes: tuple[str, ...] = ()
     seq_scans: tuple[str, ...] = ()
@@ -217,6 +221,7 @@ def _parse_benchmark(raw: Any, index: int) -> BenchmarkResult:
         rows=rows,
         buffers=buffers,
         server_ms=_number(extra, "server_ms", where),
+        cpu_pressure=_number(extra, "cpu_pressure", where),
         plan_indexes=_strings(extra, "plan_indexes", where),
         expected_indexes=_strings(extra, "expected_indexes", where),
         seq_scans=_strings(extra, "seq_scans", where),
@@ -282,6 +287,7 @@ def _parse_meta(raw: Mapping[str, Any]) -> RunMetadata:
         git_commit=_opt(raw, "git_commit", where, str),
         created_at=str(raw.get("created_at") or ""),
         index_usage=_parse_index_usage(raw.get("index_usage")),
+        what_if=_opt(raw, "what_if", where, dict) or {},
     )
 
 
@@ -404,6 +410,12 @@ def promote(results_path: Path, baseline_path: Path) -> ResultsFile:
     the target, so a reader sees the old baseline or the new one, never half of one.
     """
     parsed = load_results(results_path)
+    if parsed.meta.what_if:
+        raise ResultsFileError(
+            f"results file {results_path} comes from a what-if run (an index dropped or a "
+            "setting changed on purpose, see its pgperf.what_if): it is not a baseline.",
+            hint="promote the results of a normal run (`make perf`, then `make baseline`)",
+        )
     payload = results_path.read_bytes()  # verbatim: keeps pytest-benchmark's own fields
     baseline_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(

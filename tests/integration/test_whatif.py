@@ -1,0 +1,77 @@
+"""What-if runs: applied to a run's clone only, with clear errors for what cannot apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from pgperf import database
+from pgperf.provision import ServerHandle
+from pgperf.whatif import WhatIf, WhatIfError, apply
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def clone(pg_server: ServerHandle) -> Iterator[str]:
+    """A run database holding one table with an index on it."""
+    with database.scratch_database(pg_server, label="whatif") as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE TABLE t (a int, b int)")
+            conn.execute("CREATE INDEX idx_t_a ON t (a)")
+        yield dsn
+
+
+def _fetch(dsn: str, query: str) -> object:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query).fetchone()
+        return row[0] if row else None
+
+
+def test_drops_the_index_and_sets_the_settings_for_new_sessions(clone: str) -> None:
+    apply(
+        clone,
+        WhatIf(
+            drop_indexes=("idx_t_a",), settings=(("enable_indexscan", "off"), ("work_mem", "4MB"))
+        ),
+    )
+
+    assert _fetch(clone, "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_t_a'") == 0
+    assert _fetch(clone, "SHOW enable_indexscan") == "off"
+    assert _fetch(clone, "SHOW work_mem") == "4MB"
+
+
+def test_an_unknown_index_names_the_closest_ones(clone: str) -> None:
+    with pytest.raises(WhatIfError, match="no such index") as caught:
+        apply(clone, WhatIf(drop_indexes=("idx_t_aa",)))
+    assert "idx_t_a" in str(caught.value.hint)
+
+
+def test_a_constraint_index_is_refused(clone: str) -> None:
+    with psycopg.connect(clone, autocommit=True) as conn:
+        conn.execute("ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY (b)")
+    with pytest.raises(WhatIfError, match="refused to drop it"):
+        apply(clone, WhatIf(drop_indexes=("t_pkey",)))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (("enable_indexscna", "off"), "is not a PostgreSQL setting"),
+        (("shared_buffers", "1GB"), "context 'postmaster'"),
+        (("enable_indexscan", "sideways"), "the server refused it"),
+    ],
+)
+def test_a_setting_that_cannot_apply_is_refused(
+    clone: str, setting: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(WhatIfError, match=message):
+        apply(clone, WhatIf(settings=(setting,)))
+
+
+def test_refuses_any_database_but_a_run_clone(pg_server: ServerHandle) -> None:
+    with pytest.raises(WhatIfError, match="only a run's clone"):
+        apply(pg_server.conninfo, WhatIf(settings=(("enable_indexscan", "off"),)))
+    assert _fetch(pg_server.conninfo, "SHOW enable_indexscan") == "on"
