@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 
 from faker import Faker
 
-from pgperf import database
+from pgperf import database, pressure
 from pgperf.config import Config, resolve_config
 from pgperf.progress import Advance, make_reporter
 from pgperf.provision import ServerHandle, provision
@@ -117,28 +118,44 @@ def _naive(server: ServerHandle, config: Config, rows: int) -> float:
         return rows / (time.perf_counter() - started)
 
 
+@contextmanager
+def _machine(label: str, seen: dict[str, str]) -> Iterator[None]:
+    """Note the load average and CPU pressure over a phase: the machine is shared."""
+    load = os.getloadavg()[0]
+    with pressure.measured() as reading:
+        yield
+    share = "?" if reading.share is None else f"{reading.share:.0%}"
+    seen[label] = f"load {load:.1f}->{os.getloadavg()[0]:.1f}, cpu pressure {share}"
+
+
 def run(config: Config) -> None:
     """Measure and print the three throughputs, plus seeded and reused template times."""
     generators = load_generators(config.fixtures_dir)
+    seen: dict[str, str] = {}
     with provision(config) as server:
-        started = time.perf_counter()
-        plan = generators.seed_plan(config.profile, config.seed)
-        timer = _seed_fresh(server, config, plan, "e2e")
-        e2e_seconds = time.perf_counter() - started
+        with _machine("e2e", seen):
+            started = time.perf_counter()
+            plan = generators.seed_plan(config.profile, config.seed)
+            timer = _seed_fresh(server, config, plan, "e2e")
+            e2e_seconds = time.perf_counter() - started
         rows = timer.rows
-        raw_rows, copy_seconds, format_seconds = _raw_copy(
-            server, config, generators.seed_plan(config.profile, config.seed)
-        )
-        naive = _naive(server, config, NAIVE_ROWS)
+        with _machine("raw", seen):
+            raw_rows, copy_seconds, format_seconds = _raw_copy(
+                server, config, generators.seed_plan(config.profile, config.seed)
+            )
+        with _machine("naive", seen):
+            naive = _naive(server, config, NAIVE_ROWS)
         first = ensure_seeded_template(server, config)
         again = ensure_seeded_template(server, config, progress=False)
     assert raw_rows == rows, "the raw COPY must load exactly the rows of the end-to-end run"
     e2e, raw = rows / e2e_seconds, rows / copy_seconds
     print(f"\nseeding throughput, profile {config.profile} ({rows:,} rows), same run:")
     print(f"  end to end (generate+COPY+VACUUM) {e2e:>10,.0f} rows/s  ({e2e_seconds:.1f}s)")
+    print(f"    [{seen['e2e']}]")
     print(f"  raw COPY of the same rows         {raw:>10,.0f} rows/s  ({copy_seconds:.1f}s)")
-    print(f"    (formatting them alone took {format_seconds:.1f}s)")
+    print(f"    (formatting them alone took {format_seconds:.1f}s) [{seen['raw']}]")
     print(f"  naive Faker per row + INSERT      {naive:>10,.0f} rows/s  ({NAIVE_ROWS} rows)")
+    print(f"    [{seen['naive']}]")
     print(f"  end to end is {raw / e2e:.2f}x the raw COPY time; {e2e / naive:.0f}x naive")
     print(
         f"  template: {'reused' if first.reused else 'seeded'} in {first.seconds:.1f}s, "

@@ -17,11 +17,25 @@ from psycopg.conninfo import conninfo_to_dict
 from pgperf import database
 from pgperf.config import BACKENDS, Config, resolve_config
 from pgperf.errors import PgperfError
+from pgperf.gate import add_gate_commands
+from pgperf.pgbench_export import add_pgbench_command
 from pgperf.provision import ServerHandle, all_backends, provision
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 Command = Callable[[argparse.Namespace, Config], int]
+
+# Parsed arguments that set the Config field of the same name (when a subcommand has them).
+CONFIG_ARGS = (
+    "backend",
+    "dsn",
+    "profile",
+    "seed",
+    "baseline",
+    "regression_threshold",
+    "latency_floor_ms",
+    "significance",
+)
 
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -63,13 +77,33 @@ def _write_state(path: Path, state: dict[str, object]) -> None:
 
 
 def prepare_database(config: Config, server: ServerHandle) -> str:
-    """Create the database `db up` hands out: the platform schema in a pgperf_ database."""
+    """Create the database `db up` hands out: a clone of the bench template, as benchmarks see.
+
+    Bench template = seeded template + sql/performance_indexes.sql + sql/monitoring.sql.
+    """
+    from pgperf.indexes import ensure_bench_template
+    from pgperf.seeding import ensure_seeded_template
+
+    template = ensure_bench_template(server, config, ensure_seeded_template(server, config))
     name = f"pgperf_db_{config.profile}"
     database.drop_database(server, name)
-    dsn = database.create_database(server, name)
-    with database.connect(dsn) as conn:
-        database.apply_schema(conn, config.sql_dir / "schema.sql")
-    return dsn
+    return database.create_database(server, name, template=template.name)
+
+
+def cmd_seed(args: argparse.Namespace, config: Config) -> int:
+    """Seed (or reuse) the template database of the profile and seed; print its DSN."""
+    from pgperf.seeding import ensure_seeded_template
+
+    with provision(config) as server:
+        if server.persistent and server.backend == "local":
+            database.drop_stale_runs(server)  # e.g. the build of a seeding killed earlier
+        template = ensure_seeded_template(server, config)
+        print(f"{'reused' if template.reused else 'seeded'} {template.name} ", end="")
+        print(f"in {template.seconds:.1f}s (profile {config.profile}, seed {config.seed})")
+        print(f"DSN: {server.dsn(template.name)}")
+        if not server.persistent:
+            print("note: this server is a throwaway one; the template is gone with it.")
+    return EXIT_OK
 
 
 def _serve_foreground(config: Config, state_path: Path | None) -> int:
@@ -154,6 +188,35 @@ def _db_down(config: Config) -> int:
     return EXIT_OK if not state.exists() else EXIT_ERROR
 
 
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    """`report RESULTS [--baseline B] -o FILE`: the verdict as one self-contained HTML page."""
+    from pgperf.gate import judge_files
+    from pgperf.report.html import render_html, write_html
+    from pgperf.results import default_baseline_path, load_results
+
+    results = load_results(Path(args.results_file))
+    # Like `verdict`: a named baseline must exist; the profile's stored one may be absent.
+    stored = default_baseline_path(config.project_root, results.meta.profile)
+    path = config.baseline or (stored if stored.exists() else None)
+    baseline = load_results(path, role="baseline") if path else None
+    verdict = judge_files(baseline, results, config)
+    size = write_html(Path(args.output), render_html(verdict, results, baseline))
+    print(f"HTML report: {args.output} ({size / 1024:.0f} kB) - {verdict.headline}")
+    return EXIT_OK
+
+
+def _add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pgperf.gate import THRESHOLD_OPTIONS
+
+    report = sub.add_parser("report", help="the verdict as one self-contained HTML page")
+    report.add_argument("results_file", metavar="RESULTS", help="e.g. reports/results.json")
+    report.add_argument("--baseline", dest="baseline", help="default: baselines/<profile>.json")
+    report.add_argument("-o", "--output", default="reports/report.html", help="the HTML file")
+    for flag, dest, help_text in THRESHOLD_OPTIONS:
+        report.add_argument(flag, dest=dest, help=help_text)
+    report.set_defaults(handler=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="pgperf", description=__doc__)
@@ -167,13 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--state-file", help=argparse.SUPPRESS)
     _add_server_options(db)
     db.set_defaults(handler=cmd_db)
+    seed = sub.add_parser("seed", help="seed (or reuse) the template database of a profile")
+    _add_server_options(seed)
+    seed.set_defaults(handler=cmd_seed)
+    add_gate_commands(sub)
+    _add_report_command(sub)
+    add_pgbench_command(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, resolve the Config once, run the command, map errors to exit codes."""
     args = build_parser().parse_args(argv)
-    cli = {k: getattr(args, k, None) for k in ("backend", "dsn", "profile", "seed")}
+    cli = {k: getattr(args, k, None) for k in CONFIG_ARGS}
     try:
         config = resolve_config(cli=cli)
         handler: Command = args.handler
