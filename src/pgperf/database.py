@@ -101,6 +101,32 @@ def drop_database(server: ServerHandle, name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def rename_build(server: ServerHandle, build: str, name: str) -> bool:
+    """Rename a finished build to its final name; False if another run got there first.
+
+    Builds happen under a temporary name so an interrupted one never looks complete; when a
+    concurrent run on a shared (dsn) server finished the same content first, ours is dropped.
+    """
+    check_name(build)
+    check_name(name)
+    with server.connect() as conn:
+        try:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                    sql.Identifier(build), sql.Identifier(name)
+                )
+            )
+        except psycopg.errors.DuplicateDatabase:
+            drop_database(server, build)
+            return False
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(f"{OWNER_MARK} ({name})")
+            )
+        )
+    return True
+
+
 def list_owned(server: ServerHandle, prefix: str = DATABASE_PREFIX) -> list[str]:
     """Names of the databases on the server that the suite created, starting with ``prefix``."""
     with server.connect() as conn:

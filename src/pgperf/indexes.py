@@ -28,7 +28,6 @@ from pgperf import database
 from pgperf.config import Config
 from pgperf.errors import SqlFileError
 from pgperf.provision import ServerHandle
-from pgperf.provision.dsn import OWNER_MARK
 from pgperf.seeding import Template
 from pgperf.sqlsplit import Statement, split_statements
 
@@ -495,26 +494,6 @@ def prepare_bench_database(
     return report
 
 
-def _rename(server: ServerHandle, build: str, name: str) -> None:
-    with server.connect() as conn:
-        try:
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    sql.Identifier(build), sql.Identifier(name)
-                )
-            )
-        except psycopg.errors.DuplicateDatabase:
-            # Another run on a shared (dsn) server finished the same template first: ours is
-            # identical, so drop it.
-            database.drop_database(server, build)
-            return
-        conn.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(f"{OWNER_MARK} ({name})")
-            )
-        )
-
-
 def _build_bench(
     server: ServerHandle,
     config: Config,
@@ -538,7 +517,7 @@ def _build_bench(
         with database.connect(dsn) as conn:
             database.write_meta(conn, "bench_seed_hash", seeded.content_hash)
             database.write_meta(conn, "bench_hash", digest)
-        _rename(server, build, bench_template_name(config.profile, digest))
+        database.rename_build(server, build, bench_template_name(config.profile, digest))
     except BaseException:
         database.drop_database(server, build)
         raise

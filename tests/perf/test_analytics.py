@@ -4,35 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pgperf import bench
-from pgperf.bench import BenchSession
-from pgperf.catalog import Query, default_catalog
-from pgperf.config import PROJECT_ROOT
-
-FEATURE = "analytics"
-CATALOG = default_catalog(PROJECT_ROOT)
-PAIRS = bench.feature_params(CATALOG, FEATURE)
-PARTIAL = bench.feature_params(CATALOG, FEATURE, partial_only=True)
+from pgperf.suite import GenericPlanTests, PageTests, QueryTests
 
 pytestmark = pytest.mark.perf
 
 
-@pytest.mark.parametrize("persona", CATALOG.feature(FEATURE).personas)
-def test_page(benchmark, bench_session: BenchSession, persona: str) -> None:
-    outcome = bench.bench_page(benchmark, bench_session, CATALOG.feature(FEATURE), persona=persona)
-    problems = bench.verdict(bench_session, outcome)
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize(("query", "persona"), PAIRS, ids=map(bench.param_id, PAIRS))
-def test_query(benchmark, bench_session: BenchSession, query: Query, persona: str) -> None:
-    outcome = bench.bench_query(benchmark, bench_session, query, persona=persona, mode="custom")
-    problems = bench.partial_problems(bench_session, query) + bench.verdict(bench_session, outcome)
-    assert not problems, "\n".join(problems)
-
-
-@pytest.mark.parametrize(("query", "persona"), PARTIAL, ids=map(bench.param_id, PARTIAL))
-def test_generic_plan(benchmark, bench_session: BenchSession, query: Query, persona: str) -> None:
-    outcome = bench.bench_query(benchmark, bench_session, query, persona=persona, mode="generic")
-    problems = bench.verdict(bench_session, outcome)
-    assert not problems, "\n".join(problems)
+class TestAnalytics(PageTests, QueryTests, GenericPlanTests):
+    feature = "analytics"
