@@ -145,7 +145,8 @@ def run(config: Config) -> None:
             )
         with _machine("naive", seen):
             naive = _naive(server, config, NAIVE_ROWS)
-        first = ensure_seeded_template(server, config)
+        with _machine("template", seen):
+            first = ensure_seeded_template(server, config)
         again = ensure_seeded_template(server, config, progress=False)
     assert raw_rows == rows, "the raw COPY must load exactly the rows of the end-to-end run"
     e2e, raw = rows / e2e_seconds, rows / copy_seconds
@@ -159,7 +160,8 @@ def run(config: Config) -> None:
     print(f"  end to end is {raw / e2e:.2f}x the raw COPY time; {e2e / naive:.0f}x naive")
     print(
         f"  template: {'reused' if first.reused else 'seeded'} in {first.seconds:.1f}s, "
-        f"then {'reused' if again.reused else 'seeded'} in {again.seconds:.2f}s"
+        f"then {'reused' if again.reused else 'seeded'} in {again.seconds:.2f}s "
+        f"[{seen['template']}]"
     )
 
 

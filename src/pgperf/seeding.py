@@ -289,11 +289,10 @@ def seed_database(
 
 
 class _Prefetcher:
-    """Formats every table's chunks on a thread, in plan order, ahead of the COPY.
+    """Formats every table's chunks on a thread, in plan order, ahead of the COPY."""
 
-    The server parses one table's last chunks while the next table's arrays are computed,
-    and the first table's while the schema is applied, instead of one waiting for the other.
-    """
+    # The server parses one table's last chunks while the next table's arrays are computed
+    # (and the schema while the first table's are), instead of one waiting for the other.
 
     def __init__(self, tables: Sequence[TableLoad]) -> None:
         self.tables = tables

@@ -149,6 +149,27 @@ def test_linked_rows_predate_their_tasks(ci_world: object) -> None:
     assert 0.08 < campaign.mean() < 0.12
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**31 - 1))
+def test_any_seed_links_only_to_earlier_rows(fx: ModuleType, seed: int) -> None:
+    from pgperf_fixtures import world  # type: ignore[import-not-found]
+
+    w = world.World(fx.profiles.load_profile("tiny"), seed)
+    t, a, c, g, ledger = w.tasks, w.agents, w.campaigns, w.content, w.ledger
+    agent, campaign = t["agent"] >= 0, t["campaign"] >= 0
+    assert np.all(a["created"][t["agent"][agent]] <= t["created"][agent])
+    opens = np.where(c["starts"] >= 0, c["starts"], c["created"])[t["campaign"][campaign]]
+    ends = c["ends"][t["campaign"][campaign]]
+    assert np.all(opens <= t["created"][campaign])
+    assert np.all((ends < 0) | (t["created"][campaign] <= ends))
+    assert np.all(g["created"] >= t["completed"][g["task"]])
+    charged = ledger["task"] >= 0
+    assert np.all(ledger["created"][charged] >= t["completed"][ledger["task"][charged]])
+    assert np.all(ledger["created"] >= w.users["created"][ledger["user"]])
+    login = w.last_login
+    assert np.all(login[t["user"]] >= t["created"])
+
+
 def test_running_item_is_chosen_only_among_running_ones(fx: ModuleType) -> None:
     from pgperf_fixtures import world  # type: ignore[import-not-found]
 
