@@ -47,12 +47,20 @@ test-integration: $(STAMP) ## the engine's integration tests (a real PostgreSQL)
 test: lint lint-workflows $(STAMP) ## lint, unit + integration tests, and the suite on the ci profile
 	$(PYTEST) tests --profile ci -m "not slow"
 
-perf: $(STAMP) ## the whole suite on the default profile, compared with the stored baseline
+perf: $(STAMP) ## the whole suite on the default profile, judged against baselines/<profile>.json
 	@mkdir -p reports
-	$(PYTEST) tests/perf --profile $(PROFILE) -m "not slow and not load" --benchmark-json reports/results.json; \
-	  status=$$?; test ! -f reports/results.json || \
-	  $(BIN)/pgperf report reports/results.json -o reports/report.html; \
-	  exit $$status  # the HTML report is written even (above all) when the suite fails
+	@status=0; \
+	$(PYTEST) tests/perf --profile $(PROFILE) -m "not slow and not load" \
+	  --benchmark-json reports/results.json || status=$$?; \
+	if [ -f reports/results.json ]; then \
+	  $(BIN)/pgperf verdict reports/results.json --markdown reports/summary.md \
+	    $(if $(BASELINE),--baseline $(BASELINE)) || status=$$?; \
+	  $(BIN)/pgperf report reports/results.json -o reports/report.html \
+	    $(if $(BASELINE),--baseline $(BASELINE)) >/dev/null || status=$$?; \
+	  echo "reports: reports/results.json (JSON), reports/summary.md (markdown)," \
+	    "reports/report.html (HTML)"; \
+	fi; \
+	exit $$status  # the verdict and the reports are written even (above all) when a test fails
 
 perf-load: $(STAMP) ## the load scenarios, full length (sql/load/scenarios.toml); results in reports/
 	@mkdir -p reports

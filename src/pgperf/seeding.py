@@ -31,7 +31,6 @@ from pgperf.config import Config
 from pgperf.errors import SeedError
 from pgperf.progress import Reporter, make_reporter
 from pgperf.provision import ServerHandle
-from pgperf.provision.dsn import OWNER_MARK
 
 #: Bump when the engine changes how rows land in the database (part of the content hash).
 ENGINE_FORMAT = "1"
@@ -223,29 +222,10 @@ def _build(
         seed_database(dsn, config.sql_dir / "schema.sql", plan, reporter=reporter)
         with database.connect(dsn) as conn:
             database.write_meta(conn, "seed_hash", digest)
-        _promote(server, build, name)
+        database.rename_build(server, build, name)
     except BaseException:
         database.drop_database(server, build)
         raise
-
-
-def _promote(server: ServerHandle, build: str, name: str) -> None:
-    with server.connect() as conn:
-        try:
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    sql.Identifier(build), sql.Identifier(name)
-                )
-            )
-        except psycopg.errors.DuplicateDatabase:
-            # Another run finished the same template first; ours is identical, drop it.
-            database.drop_database(server, build)
-            return
-        conn.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(f"{OWNER_MARK} ({name})")
-            )
-        )
 
 
 def seed_database(
@@ -279,10 +259,11 @@ def seed_database(
                 _restore_foreign_keys(conn, foreign_keys)
             with _phase(reporter, "identities and after-load SQL"):
                 _sync_identities(conn, [t.table for t in plan.tables])
-                for path in plan.after_load:
-                    database.execute_script(conn, path.read_text(), origin=str(path))
+                # Meta first: after-load SQL may read it (personas use data_now).
                 for key, value in plan.meta.items():
                     database.write_meta(conn, key, value)
+                for path in plan.after_load:
+                    database.execute_script(conn, path.read_text(), origin=str(path))
         with _phase(reporter, "VACUUM (ANALYZE)"):
             conn.execute("VACUUM (ANALYZE)")
     return counts

@@ -271,7 +271,7 @@ def test_every_enum_value_occurs_in_the_data(ci: database.Connection) -> None:
 
 def test_data_now_is_recorded_and_bounds_the_data(ci: database.Connection) -> None:
     data_now = _one(ci, "SELECT value::timestamptz FROM pgperf.meta WHERE key = 'data_now'")
-    assert data_now.isoformat() == "2026-11-01T12:00:00+00:00"
+    assert data_now.isoformat() == "2026-11-19T15:00:00+00:00"
     newest = _one(ci, "SELECT max(greatest(created_at, completed_at)) FROM tasks")
     assert data_now - newest < timedelta(hours=1)
     span = _one(ci, "SELECT max(created_at) - min(created_at) FROM tasks")
@@ -315,9 +315,19 @@ def test_personas_are_heavy_median_and_cold(ci: database.Connection) -> None:
     personas = dict(ci.execute("SELECT persona, user_id FROM pgperf.personas").fetchall())
     assert set(personas) == {"heavy", "median", "cold"}
     counts = dict(ci.execute("SELECT user_id, count(*) FROM tasks GROUP BY 1").fetchall())
+    recent = {
+        user
+        for (user,) in ci.execute(
+            "SELECT DISTINCT t.user_id FROM tasks t, pgperf.meta m WHERE m.key = 'data_now' "
+            "AND t.created_at > m.value::timestamptz - interval '30 days'"
+        ).fetchall()
+    }
     ordered = sorted(counts.values())
     assert counts[personas["heavy"]] == ordered[-1]
-    assert counts[personas["median"]] == ordered[(len(ordered) - 1) // 2]
+    # The median of the users active in the last 30 days: the ones who open a dashboard.
+    ordered_recent = sorted(counts[u] for u in recent)
+    assert personas["median"] in recent
+    assert counts[personas["median"]] == ordered_recent[(len(ordered_recent) - 1) // 2]
     assert personas["cold"] not in counts
     assert _one(ci, "SELECT is_active FROM users WHERE id = %s", [personas["cold"]]) is True
 

@@ -72,8 +72,8 @@ def test_grants_follow_the_signup_curve(profiles: ModuleType) -> None:
 
 def test_data_now_is_fixed_and_in_utc(profiles: ModuleType) -> None:
     profile = profiles.load_profile("ci")
-    assert profiles.data_now(profile).isoformat() == "2026-11-01T12:00:00+00:00"
-    assert profile.now_epoch_ms == 1_793_534_400_000
+    assert profiles.data_now(profile).isoformat() == "2026-11-19T15:00:00+00:00"
+    assert profile.now_epoch_ms == 1_795_100_400_000
 
 
 def test_unknown_profile_lists_the_known_ones(profiles: ModuleType) -> None:
