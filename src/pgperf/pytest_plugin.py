@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,22 +101,40 @@ def schema_db(pg_server: ServerHandle, pgperf_config: Config) -> Iterator[str]:
         yield dsn
 
 
+@contextmanager
+def _progress_shown(pytest_config: pytest.Config) -> Iterator[None]:
+    """Let seeding and index builds show their progress through pytest's output capture."""
+    capture = pytest_config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        yield
+        return
+    with capture.global_and_fixture_disabled():
+        yield
+
+
 @pytest.fixture(scope="session")
-def seeded_template(pg_server: ServerHandle, pgperf_config: Config) -> Template:
+def seeded_template(
+    pg_server: ServerHandle, pgperf_config: Config, pytestconfig: pytest.Config
+) -> Template:
     """The seeded template of the run's profile and seed (reused when its hash matches)."""
     from pgperf.seeding import ensure_seeded_template
 
-    return ensure_seeded_template(pg_server, pgperf_config)
+    with _progress_shown(pytestconfig):
+        return ensure_seeded_template(pg_server, pgperf_config)
 
 
 @pytest.fixture(scope="session")
 def bench_template(
-    pg_server: ServerHandle, pgperf_config: Config, seeded_template: Template
+    pg_server: ServerHandle,
+    pgperf_config: Config,
+    seeded_template: Template,
+    pytestconfig: pytest.Config,
 ) -> Template:
     """The seeded template plus performance indexes, monitoring and ANALYZE (reused by hash)."""
     from pgperf.indexes import ensure_bench_template
 
-    return ensure_bench_template(pg_server, pgperf_config, seeded_template)
+    with _progress_shown(pytestconfig):
+        return ensure_bench_template(pg_server, pgperf_config, seeded_template)
 
 
 def what_if_from_pytest(pytest_config: pytest.Config) -> whatif.WhatIf:
