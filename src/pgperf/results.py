@@ -423,6 +423,7 @@ def promote(results_path: Path, baseline_path: Path) -> ResultsFile:
     )
     try:
         with os.fdopen(fd, "wb") as tmp:
+            os.fchmod(tmp.fileno(), 0o644)  # mkstemp's 0600 would hide it from other readers
             tmp.write(payload)
             tmp.flush()
             os.fsync(tmp.fileno())
