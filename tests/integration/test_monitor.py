@@ -4,36 +4,18 @@ sizes, rebuilds, the analytics materialized views and the unused-index report.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from pgperf import database, indexes, monitor
-from pgperf.config import Config
+from pgperf import database, monitor
 from pgperf.errors import PgperfError
 from pgperf.monitor import PerformanceMonitor, UnusedIndexWarning
-from pgperf.provision import ServerHandle
 
 pytestmark = pytest.mark.integration
 
-SMALL_DATA = Path(__file__).parent / "sql" / "small_platform.sql"
 RECENT_TASKS = "SELECT id FROM tasks WHERE user_id = 3 ORDER BY created_at DESC, id DESC LIMIT 20"
-
-
-@pytest.fixture(scope="module")
-def bench_like_db(pg_server: ServerHandle, pgperf_config: Config) -> Iterator[str]:
-    """Schema + a little data + performance indexes + monitoring."""
-    with database.scratch_database(pg_server, label="monitor") as dsn:
-        with database.connect(dsn) as conn:
-            database.apply_schema(conn, pgperf_config.sql_dir / "schema.sql")
-            conn.execute(SMALL_DATA.read_bytes())
-        indexes.prepare_bench_database(
-            dsn, pgperf_config, reporter=indexes.QuietIndexReporter(), full_analyze=True
-        )
-        yield dsn
 
 
 def _index_used_by(conn: database.Connection, query: str) -> str:
@@ -45,8 +27,8 @@ def _index_used_by(conn: database.Connection, query: str) -> str:
     return text[start : text.index('"', start)]
 
 
-def test_delta_counts_the_scans_of_a_flushed_session(bench_like_db: str) -> None:
-    with PerformanceMonitor(bench_like_db) as mon, database.connect(bench_like_db) as queries:
+def test_delta_counts_the_scans_of_a_flushed_session(small_bench_db: str) -> None:
+    with PerformanceMonitor(small_bench_db) as mon, database.connect(small_bench_db) as queries:
         queries.execute("SET enable_seqscan = off")
         used = _index_used_by(queries, RECENT_TASKS)
         before = mon.snapshot()
@@ -61,20 +43,20 @@ def test_delta_counts_the_scans_of_a_flushed_session(bench_like_db: str) -> None
     assert deltas["idx_tasks_request_payload_gin"].scans == 0
 
 
-def test_wait_for_scans_sees_an_unflushed_session_or_times_out(bench_like_db: str) -> None:
-    with PerformanceMonitor(bench_like_db) as mon:
+def test_wait_for_scans_sees_an_unflushed_session_or_times_out(small_bench_db: str) -> None:
+    with PerformanceMonitor(small_bench_db) as mon:
         before = mon.snapshot()
         with pytest.raises(PgperfError, match="did not move"):
             mon.wait_for_scans(before, timeout_s=0.3)
         # Not flushed by hand: a backend publishes its stats when it exits (or idles 10 s).
-        with psycopg.connect(bench_like_db, autocommit=True) as other:
+        with psycopg.connect(small_bench_db, autocommit=True) as other:
             other.execute(RECENT_TASKS).fetchall()
         after = mon.wait_for_scans(before, at_least=1, timeout_s=20)
     assert after.total_scans > before.total_scans
 
 
-def test_slow_queries_come_from_pg_stat_statements(bench_like_db: str) -> None:
-    with PerformanceMonitor(bench_like_db) as mon:
+def test_slow_queries_come_from_pg_stat_statements(small_bench_db: str) -> None:
+    with PerformanceMonitor(small_bench_db) as mon:
         mon.conn.execute("SELECT pg_sleep(0.12)")
         slow = mon.slow_queries()
         view = mon.conn.execute(
@@ -87,8 +69,8 @@ def test_slow_queries_come_from_pg_stat_statements(bench_like_db: str) -> None:
     assert len(view) == 1
 
 
-def test_unused_indexes_and_sizes(bench_like_db: str) -> None:
-    with PerformanceMonitor(bench_like_db) as mon:
+def test_unused_indexes_and_sizes(small_bench_db: str) -> None:
+    with PerformanceMonitor(small_bench_db) as mon:
         unused = {s.index_name: s for s in mon.unused_indexes()}
         sizes = {r.table_name: r for r in mon.relation_sizes()}
         index_sizes = mon.index_sizes()
@@ -99,8 +81,8 @@ def test_unused_indexes_and_sizes(bench_like_db: str) -> None:
     assert index_sizes[0][2] >= index_sizes[-1][2]
 
 
-def test_bloated_index_is_listed_and_rebuilt_concurrently(bench_like_db: str) -> None:
-    with PerformanceMonitor(bench_like_db) as mon:
+def test_bloated_index_is_listed_and_rebuilt_concurrently(small_bench_db: str) -> None:
+    with PerformanceMonitor(small_bench_db) as mon:
         mon.conn.execute(
             "CREATE TABLE bloat (id int PRIMARY KEY, v int);"
             "INSERT INTO bloat SELECT g, g FROM generate_series(1, 200000) g;"
@@ -117,13 +99,13 @@ def test_bloated_index_is_listed_and_rebuilt_concurrently(bench_like_db: str) ->
     assert "bloat_v" not in {name for name, _, _ in after}
 
 
-def test_rebuild_refuses_a_transaction(bench_like_db: str) -> None:
-    with psycopg.connect(bench_like_db) as conn, pytest.raises(PgperfError, match="transaction"):
+def test_rebuild_refuses_a_transaction(small_bench_db: str) -> None:
+    with psycopg.connect(small_bench_db) as conn, pytest.raises(PgperfError, match="transaction"):
         PerformanceMonitor(conn).rebuild_indexes([("x", "bloated", "REINDEX INDEX x")])
 
 
 def test_provider_daily_view_matches_raw_rows_and_refreshes_concurrently(
-    bench_like_db: str,
+    small_bench_db: str,
 ) -> None:
     raw = (
         "SELECT provider_id, count(*), count(*) FILTER (WHERE status = 'failed') FROM tasks "
@@ -134,7 +116,7 @@ def test_provider_daily_view_matches_raw_rows_and_refreshes_concurrently(
         "SELECT provider_id, sum(tasks), sum(failed) FROM mv_provider_daily_stats "
         "GROUP BY 1 ORDER BY 1"
     )
-    with database.connect(bench_like_db) as conn:
+    with database.connect(small_bench_db) as conn:
         assert conn.execute(from_view).fetchall() == conn.execute(raw).fetchall()
         conn.execute(
             "INSERT INTO tasks (user_id, provider_model_id, provider_id, task_type, source, "
@@ -148,12 +130,12 @@ def test_provider_daily_view_matches_raw_rows_and_refreshes_concurrently(
     assert stale != fresh
 
 
-def test_analytics_window_follows_the_data_s_fixed_now(bench_like_db: str) -> None:
+def test_analytics_window_follows_the_data_s_fixed_now(small_bench_db: str) -> None:
     """A seeded data set's clock (pgperf.meta data_now) anchors the views' windows."""
     data_now = datetime.now(timezone.utc) - timedelta(days=20)  # tasks span the last 60 days
     day = data_now.date()
     days = "SELECT min(day), max(day) FROM mv_provider_daily_stats"
-    with database.connect(bench_like_db) as conn:
+    with database.connect(small_bench_db) as conn:
         database.write_meta(conn, "data_now", "2026-01-15T10:00:00+00:00")
         try:
             conn.execute("SELECT refresh_analytics_views(false)")
@@ -168,8 +150,8 @@ def test_analytics_window_follows_the_data_s_fixed_now(bench_like_db: str) -> No
     assert window == (day - timedelta(days=30), day)  # tasks on both sides are left out
 
 
-def test_index_usage_entries_and_the_unused_warning(bench_like_db: str) -> None:
-    with PerformanceMonitor(bench_like_db) as mon, database.connect(bench_like_db) as queries:
+def test_index_usage_entries_and_the_unused_warning(small_bench_db: str) -> None:
+    with PerformanceMonitor(small_bench_db) as mon, database.connect(small_bench_db) as queries:
         before = mon.snapshot()
         queries.execute("SET enable_seqscan = off")
         queries.execute(RECENT_TASKS).fetchall()

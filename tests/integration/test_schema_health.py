@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +14,7 @@ from pgperf.seeding import ensure_seeded_template
 
 pytestmark = pytest.mark.integration
 
-SMALL_DATA = Path(__file__).parent / "sql" / "small_platform.sql"
 FAILING = [c.name for c in health.CHECKS if c.fails]
-
-
-@pytest.fixture(scope="module")
-def indexed_db(pg_server: ServerHandle, pgperf_config: Config) -> Iterator[str]:
-    """Schema + a little data + performance indexes + monitoring: a bench database's objects."""
-    with database.scratch_database(pg_server, label="health") as dsn:
-        with database.connect(dsn) as conn:
-            database.apply_schema(conn, pgperf_config.sql_dir / "schema.sql")
-            conn.execute(SMALL_DATA.read_bytes())
-        indexes.prepare_bench_database(
-            dsn, pgperf_config, reporter=indexes.QuietIndexReporter(), full_analyze=True
-        )
-        yield dsn
 
 
 def _run(dsn: str, config: Config, name: str) -> health.CheckResult:
@@ -39,15 +23,15 @@ def _run(dsn: str, config: Config, name: str) -> health.CheckResult:
 
 
 @pytest.mark.parametrize("name", FAILING)
-def test_platform_schema_passes(indexed_db: str, pgperf_config: Config, name: str) -> None:
-    result = _run(indexed_db, pgperf_config, name)
+def test_platform_schema_passes(small_bench_db: str, pgperf_config: Config, name: str) -> None:
+    result = _run(small_bench_db, pgperf_config, name)
     assert result.passed, result.describe()
 
 
 def test_index_intersections_are_reported_not_failed(
-    indexed_db: str, pgperf_config: Config
+    small_bench_db: str, pgperf_config: Config
 ) -> None:
-    result = _run(indexed_db, pgperf_config, "intersecting_indexes")
+    result = _run(small_bench_db, pgperf_config, "intersecting_indexes")
     pairs = {(r["index_name"], r["shares_leading_column_with"]) for r in result.rows}
     # Deliberate: both lead with user_id, for different second columns and queries.
     assert ("idx_tasks_user_status_created", "idx_tasks_user_created") in pairs
