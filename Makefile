@@ -11,7 +11,7 @@ PYTEST := $(BIN)/python -m pytest
 
 .PHONY: help venv lint test test-unit test-integration perf baseline clean bench-seed
 .PHONY: lint-workflows report perf-crosscheck bench-indexes perf-load perf-load-sweep baseline-load
-.PHONY: selftest-aa
+.PHONY: selftest-aa selftest-ab perf-ab
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install pgperf with its dev extra
 
-lint: $(STAMP) ## ruff and mypy --strict on src/
-	$(BIN)/ruff check src tests fixtures conftest.py
+lint: $(STAMP) ## ruff (lint and format) and mypy --strict on src/
+	$(BIN)/ruff check src tests fixtures tools conftest.py
+	$(BIN)/ruff format --check src tests fixtures tools conftest.py
 	$(BIN)/mypy
 
 lint-workflows: $(STAMP) ## actionlint and zizmor on .github/workflows (both must be clean)
@@ -49,16 +50,22 @@ test: lint lint-workflows $(STAMP) ## lint, unit + integration tests, and the su
 
 perf: $(STAMP) ## the whole suite on the default profile, judged against baselines/<profile>.json
 	@mkdir -p reports
-	@status=0; \
+	@# A verdict is only ever about this run: nothing of an earlier run may be judged again.
+	@rm -f reports/results.json reports/summary.md reports/verdict.json reports/report.html
+	@status=0; baseline="$(or $(BASELINE),baselines/$(PROFILE).json)"; \
+	judge=(); [ -f "$$baseline" ] && judge=(--baseline "$$baseline"); \
 	$(PYTEST) tests/perf --profile $(PROFILE) -m "not slow and not load" \
-	  --benchmark-json reports/results.json || status=$$?; \
+	  --benchmark-json reports/results.json "$${judge[@]}" || status=$$?; \
 	if [ -f reports/results.json ]; then \
 	  $(BIN)/pgperf verdict reports/results.json --markdown reports/summary.md \
-	    $(if $(BASELINE),--baseline $(BASELINE)) || status=$$?; \
-	  $(BIN)/pgperf report reports/results.json -o reports/report.html \
-	    $(if $(BASELINE),--baseline $(BASELINE)) >/dev/null || status=$$?; \
+	    --json reports/verdict.json "$${judge[@]}" || status=$$?; \
+	  $(BIN)/pgperf report reports/results.json -o reports/report.html "$${judge[@]}" \
+	    >/dev/null || status=$$?; \
 	  echo "reports: reports/results.json (JSON), reports/summary.md (markdown)," \
-	    "reports/report.html (HTML)"; \
+	    "reports/verdict.json (verdict for tools), reports/report.html (HTML)"; \
+	else \
+	  echo "make perf: this run wrote no results (see the errors above), so there is no verdict"; \
+	  [ $$status -ne 0 ] || status=2; \
 	fi; \
 	exit $$status  # the verdict and the reports are written even (above all) when a test fails
 
@@ -75,20 +82,30 @@ baseline-load: $(STAMP) ## promote reports/load-results.json to baselines/load-<
 
 perf-load-sweep: $(STAMP) ## raise each scenario's rate until p95 leaves its budget; where's the limit?
 	@mkdir -p reports
-	$(BIN)/python -m pgperf.loadsweep --profile $(PROFILE) -o reports/load-sweep.json
+	$(BIN)/pgperf load-sweep --profile $(PROFILE) -o reports/load-sweep.json
 
 perf-crosscheck: $(STAMP) ## pgbench times a few catalog queries too: within 15% of ours?
 	$(PYTEST) tests/perf/test_crosscheck.py --profile $(PROFILE) -m slow -s
 
 bench-indexes: $(STAMP) ## cost of the performance indexes: build time, size, INSERT overhead
-	$(BIN)/python benchmarks/bench_indexes.py --profile $(PROFILE)
+	$(BIN)/python tools/bench_indexes.py --profile $(PROFILE)
+
+perf-ab: $(STAMP) ## this checkout against BASE (default: its merge base with main), in one run
+	@mkdir -p reports
+	$(BIN)/pgperf ab $(if $(BASE),--base $(BASE)) \
+	  --profile $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),ci) \
+	  --markdown reports/ab-summary.md --json reports/ab-verdict.json
+
+selftest-ab: $(STAMP) ## A/A of the same-run A/B: RUNS runs (default 10, PROFILE ci), false alarms + MDE
+	$(BIN)/python tools/selftest_ab.py --runs $(or $(RUNS),10) $(if $(BUSY),--busy $(BUSY)) \
+	  --profile $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),ci)
 
 selftest-aa: $(STAMP) ## A/A: RUNS unchanged runs (default 5, PROFILE ci), false alarms + spread
-	$(BIN)/python benchmarks/selftest_aa.py --runs $(or $(RUNS),5) \
+	$(BIN)/python tools/selftest_aa.py --runs $(or $(RUNS),5) \
 	  --profile $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),ci)
 
 bench-seed: $(STAMP) ## seeding rows/s: end to end vs raw COPY vs naive Faker+INSERT
-	$(BIN)/python benchmarks/seed_throughput.py --profile $(PROFILE)
+	$(BIN)/python tools/seed_throughput.py --profile $(PROFILE)
 
 baseline: $(STAMP) ## promote reports/results.json to baselines/<its profile>.json (atomic)
 	$(BIN)/pgperf baseline promote reports/results.json

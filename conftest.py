@@ -1,3 +1,3 @@
 """Root conftest: wires the suite's pytest plugin; fixtures live in the engine."""
 
-pytest_plugins = ["pgperf.pytest_plugin"]
+pytest_plugins = ["pgperf.commands.pytest_plugin"]

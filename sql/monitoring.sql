@@ -1,14 +1,14 @@
 -- Monitoring layer of the platform database: index usage, slow queries, index maintenance
 -- and the analytics materialized views. Applied (after sql/performance_indexes.sql) in one
 -- transaction by pgperf.indexes; re-applying it replaces every object it owns, so it is
--- idempotent. The objects live in `public` under the brief's names; none is a table, so the
+-- idempotent. The objects live in `public` under the names the platform's requirements give them; none is a table, so the
 -- schema-health checks (which look at tables) never count them as platform tables.
 --
 -- Objects:
 --   index_comment_field(comment, key)  parses 'category=...; serves=...' index comments
 --   index_usage_stats                  view: per index scans, tuples, size, category, unused
 --   slow_queries(min_mean_ms)          pg_stat_statements entries above a mean time
---   slow_queries_analysis              view: slow_queries(100) — the brief's 100 ms threshold
+--   slow_queries_analysis              view: slow_queries(100) — the platform's 100 ms slow-query threshold
 --   index_key_columns                  view: one row per index, its key columns normalised
 --   invalid_indexes                    view: indexes a failed build left INVALID / not ready
 --   duplicate_indexes                  view: exact and prefix-covered duplicates, intersections

@@ -105,9 +105,9 @@
 --                                          CONCURRENTLY reads the last 30 days)
 --   idx_credit_ledger_month_reason ....... reports/revenue_by_month (ledger, index-only)
 --
--- The rest (foreign-key supports, the brief's low-selectivity single-column indexes such as
+-- The rest (foreign-key supports, the required low-selectivity single-column indexes such as
 -- idx_tasks_status and idx_agents_is_public, lookup-table indexes on tables of a few rows)
--- are kept because the brief names them or a foreign key needs them; the index-usage report
+-- are kept because the requirements name them or a foreign key needs them; the index-usage report
 -- after each benchmark run lists the ones no benchmarked query used.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -241,7 +241,7 @@ COMMENT ON INDEX idx_credit_ledger_user_reason_created IS 'category=composite; s
 CREATE INDEX IF NOT EXISTS idx_tasks_provider_status_created ON tasks (provider_id, status, created_at DESC);
 COMMENT ON INDEX idx_tasks_provider_status_created IS 'category=analytics; serves=analytics/provider_failures';
 
--- The brief's monthly index in an IMMUTABLE form. INCLUDE created_at: an index-only scan
+-- The required monthly index in an IMMUTABLE form. INCLUDE created_at: an index-only scan
 -- needs every column the query reads stored as a plain column, and the planner does not
 -- count a column that only appears inside the index expression.
 CREATE INDEX IF NOT EXISTS idx_tasks_created_month_user ON tasks ((date_trunc('month', created_at AT TIME ZONE 'UTC')), user_id)
@@ -323,7 +323,7 @@ CREATE INDEX IF NOT EXISTS idx_agents_marketplace_usage ON agents (usage_count D
     WHERE is_public AND status = 'active';
 COMMENT ON INDEX idx_agents_marketplace_usage IS 'category=partial; serves=agents/marketplace_popular';
 
--- pg_trgm: ILIKE '%term%' on the marketplace only (the brief forgot text search).
+-- pg_trgm: ILIKE '%term%' on the marketplace only (the requirements name no text-search index).
 CREATE INDEX IF NOT EXISTS idx_agents_name_trgm ON agents USING gin (name gin_trgm_ops)
     WHERE is_public AND status = 'active';
 COMMENT ON INDEX idx_agents_name_trgm IS 'category=partial; serves=agents/search';

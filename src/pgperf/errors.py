@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+#: Exit codes of every command: the gate passed, it found a regression, the input was bad.
+EXIT_PASS, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
+
 
 class PgperfError(Exception):
     """Base class of every error pgperf raises on purpose; the CLI turns it into exit code 2."""
 
-    exit_code = 2
+    exit_code = EXIT_BAD_INPUT
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

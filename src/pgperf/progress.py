@@ -1,10 +1,15 @@
-"""Progress of long loads: a rich bar per table on a terminal, one line per table otherwise."""
+"""Progress of long work (seeding tables, building indexes): a rich bar on a terminal, one
+line per step elsewhere (CI logs), nothing when disabled. One protocol for every stage.
+
+A stage opens a *task* (``seed tasks``: 2,000,000 rows; ``indexes``: 61 indexes), advances
+it, names the item in hand and adds detail lines; the reporter decides how that looks.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TextIO
 
@@ -13,21 +18,37 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.progress import ProgressColumn as _ProgressColumn
-from rich.text import Text
 
-Advance = Callable[[int], None]
+_LABEL_WIDTH = 26
+
+
+class Task(Protocol):
+    """One running task of a stage."""
+
+    def advance(self, amount: int = 1) -> None:
+        """``amount`` more units are done."""
+        ...
+
+    def working_on(self, item: str) -> None:
+        """The item in hand (e.g. the index being built)."""
+        ...
+
+    def detail(self, text: str) -> None:
+        """A line worth keeping (e.g. one index built, and how long it took)."""
+        ...
 
 
 class Reporter(Protocol):
-    """Where the seeding engine reports tables as they load, and one-line notes."""
+    """Where the stages report their tasks and one-line notes."""
 
-    def table(self, name: str, expected_rows: int) -> AbstractContextManager[Advance]:
-        """Report one table's load; the context yields a callable taking rows just loaded."""
+    def task(
+        self, label: str, *, total: int, unit: str, rate: bool = False
+    ) -> AbstractContextManager[Task]:
+        """Report one task of ``total`` units for the block (with its rate, if asked)."""
         ...
 
     def note(self, message: str) -> None:
@@ -35,83 +56,108 @@ class Reporter(Protocol):
         ...
 
 
-def _rate(rows: int, seconds: float) -> str:
-    return f"{rows / seconds / 1000:,.0f}k rows/s" if seconds > 0 else "-"
+def per_second(done: int, seconds: float, unit: str) -> str:
+    """``290k rows/s``; '-' when no time passed."""
+    if seconds <= 0:
+        return "-"
+    per_s = done / seconds
+    return f"{per_s / 1000:,.0f}k {unit}/s" if per_s >= 1000 else f"{per_s:,.1f} {unit}/s"
+
+
+class _Counter:
+    def __init__(self, reporter: LineReporter) -> None:
+        self.reporter, self.done = reporter, 0
+
+    def advance(self, amount: int = 1) -> None:
+        self.done += amount
+
+    def working_on(self, item: str) -> None:
+        """Nothing: a log line comes when the item is done."""
+
+    def detail(self, text: str) -> None:
+        self.reporter.note(f"  {text}")
 
 
 class LineReporter:
-    """One line per table when it finishes: for CI logs and other non-terminals."""
+    """One line per task when it ends, plus its detail lines: for CI logs and pipes."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     @contextmanager
-    def table(self, name: str, expected_rows: int) -> Iterator[Advance]:
-        """Count the rows; print one line when the table is loaded."""
-        loaded = [0]
+    def task(self, label: str, *, total: int, unit: str, rate: bool = False) -> Iterator[Task]:
+        """Count the units; print one line with count and time (and rate) at the end."""
+        counter = _Counter(self)
         started = time.perf_counter()
-
-        def advance(rows: int) -> None:
-            loaded[0] += rows
-
-        yield advance
+        yield counter
         took = time.perf_counter() - started
-        print(
-            f"pgperf: seed {name:<20} {loaded[0]:>11,} rows {took:7.1f}s "
-            f"{_rate(loaded[0], took):>14}",
-            file=self.stream,
-            flush=True,
-        )
+        speed = f" {per_second(counter.done, took, unit):>16}" if rate else ""
+        self.note(f"{label:<{_LABEL_WIDTH}} {counter.done:>11,} {unit} {took:7.1f}s{speed}")
 
     def note(self, message: str) -> None:
         """Print the note on its own line."""
         print(f"pgperf: {message}", file=self.stream, flush=True)
 
 
-class _RateColumn(_ProgressColumn):
-    def render(self, task: Task) -> Text:
-        elapsed = task.finished_time if task.finished else task.elapsed
-        return Text(_rate(int(task.completed), elapsed or 0.0), style="progress.data.speed")
+class _Bar:
+    def __init__(self, bar: Progress, task: TaskID, label: str) -> None:
+        self.bar, self.id, self.label = bar, task, label
+
+    def advance(self, amount: int = 1) -> None:
+        self.bar.advance(self.id, amount)
+
+    def working_on(self, item: str) -> None:
+        self.bar.update(self.id, description=f"{self.label} {item}")
+
+    def detail(self, text: str) -> None:
+        self.bar.console.print(f"  {text}", highlight=False)
 
 
 class RichReporter:
-    """A progress bar per table (rows, rows/s) on a terminal."""
+    """A live bar per task (done/total, elapsed), left on screen completed."""
 
     def __init__(self, stream: TextIO) -> None:
         self.console = Console(file=stream)
 
     @contextmanager
-    def table(self, name: str, expected_rows: int) -> Iterator[Advance]:
-        """Show a bar for the table while it loads; leave it on screen, completed."""
+    def task(self, label: str, *, total: int, unit: str, rate: bool = False) -> Iterator[Task]:
+        """Show a bar for the block; its description names the item in hand."""
         with Progress(
-            TextColumn("seed {task.description:<20}"),
+            TextColumn(f"{{task.description:<{_LABEL_WIDTH + 20}}}"),
             BarColumn(),
             MofNCompleteColumn(),
-            _RateColumn(),
+            TextColumn(unit),
             TimeElapsedColumn(),
             console=self.console,
         ) as bar:
-            task = bar.add_task(name, total=max(expected_rows, 1))
-
-            def advance(rows: int) -> None:
-                bar.advance(task, rows)
-
-            yield advance
+            task = bar.add_task(label, total=max(total, 1))
+            yield _Bar(bar, task, label)
             done = bar.tasks[0].completed
-            bar.update(task, total=max(int(done), 1))
+            bar.update(task, total=max(int(done), 1), description=label)
 
     def note(self, message: str) -> None:
         """Print the note under the bars."""
         self.console.print(f"pgperf: {message}", highlight=False)
 
 
+class _Nothing:
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+    def working_on(self, item: str) -> None:
+        pass
+
+    def detail(self, text: str) -> None:
+        pass
+
+
 class QuietReporter:
-    """Reports nothing (progress=False)."""
+    """Reports nothing (progress off)."""
 
     @contextmanager
-    def table(self, name: str, expected_rows: int) -> Iterator[Advance]:
-        """Yield a no-op counter."""
-        yield lambda rows: None
+    def task(self, label: str, *, total: int, unit: str, rate: bool = False) -> Iterator[Task]:
+        """Yield a task that ignores everything."""
+        yield _Nothing()
 
     def note(self, message: str) -> None:
         """Drop the note."""

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from pgperf.compare import compare
-from pgperf.report.html import render_html, write_html
-from pgperf.results import load_results
+from pgperf.report.html import render_html
+from pgperf.verdict.results import load_results, write_file
+from pgperf.verdict.verdict import compare
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,8 @@ def _report(tmp_path: Path) -> Path:
     results = load_results(DATA / "report_results.json")
     baseline = load_results(DATA / "report_baseline.json", role="baseline")
     path = tmp_path / "report.html"
-    write_html(path, render_html(compare(baseline, results), results, baseline))
+    verdict = compare(baseline, results, root=ROOT)
+    write_file(path, render_html(verdict, results, baseline), role="HTML report")
     return path
 
 
@@ -68,7 +69,8 @@ def test_every_feature_is_shown_with_its_chart(failing_page: tuple[Page, list[st
         section = page.locator(f"section[data-feature='{feature}']")
         assert section.is_visible()
         assert section.locator("h3").inner_text().startswith(feature)
-        assert section.locator("svg.chart").bounding_box()["width"] > 300
+        # Against a baseline, each feature's chart is its forest plot of median changes.
+        assert section.locator("svg.forest").bounding_box()["width"] > 300
         # The benchmark table fits a laptop-wide window: nothing hides behind a scrollbar.
         assert section.locator(".scroll").evaluate("e => e.scrollWidth - e.clientWidth") == 0
 
@@ -81,9 +83,11 @@ def test_failing_verdict_is_rendered_as_failing(failing_page: tuple[Page, list[s
     assert page.locator("table.failures tbody tr").count() == 3
     dashboard = page.locator("section[data-feature='dashboard']")
     assert dashboard.locator("h3 .badge").inner_text() == "FAIL"
-    over = dashboard.locator("svg rect.over")
-    assert over.count() == 1
-    assert over.evaluate("e => getComputedStyle(e).fill") == RED
+    failed = dashboard.locator("svg.forest circle.s-fail")
+    assert failed.count() == 1
+    assert failed.evaluate("e => getComputedStyle(e).fill") == RED
+    # The dashed threshold lines are drawn on both sides of no change.
+    assert dashboard.locator("svg.forest line.threshold").count() == 2
 
 
 def test_plan_change_and_unused_indexes_stand_out(failing_page: tuple[Page, list[str]]) -> None:
@@ -110,10 +114,23 @@ def test_page_fetches_nothing_and_leaves_a_screenshot(
     assert SCREENSHOT.stat().st_size > 20_000
 
 
+def test_without_a_baseline_the_p95_bars_show_the_budget(browser: Browser, tmp_path: Path) -> None:
+    results = load_results(DATA / "report_results.json")
+    path = tmp_path / "report.html"
+    write_file(path, render_html(compare(None, results), results, None), role="HTML report")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    dashboard = page.locator("section[data-feature='dashboard']")
+    over = dashboard.locator("svg.chart rect.over")
+    assert over.count() == 1
+    assert over.evaluate("e => getComputedStyle(e).fill") == RED
+    page.close()
+
+
 def test_passing_verdict_is_rendered_as_passing(browser: Browser, tmp_path: Path) -> None:
     results = load_results(DATA / "report_baseline.json")
     path = tmp_path / "report.html"
-    write_html(path, render_html(compare(results, results), results, results))
+    write_file(path, render_html(compare(results, results), results, results), role="HTML report")
     page = browser.new_page()
     page.goto(path.as_uri())
     banner = page.locator("#verdict")

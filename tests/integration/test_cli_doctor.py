@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgperf.cli import main
+from pgperf.commands.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgperf import database
 from pgperf.config import Config, resolve_config
+from pgperf.data import database
 from pgperf.errors import SqlFileError, UnsafeTarget
 from pgperf.provision import ServerHandle, provision
 
@@ -90,7 +90,7 @@ def test_scratch_database_is_created_marked_and_dropped(pg_server: ServerHandle)
 
 
 def test_schema_applies_once_then_is_a_no_op(schema_db: str, pgperf_config: Config) -> None:
-    schema = pgperf_config.sql_dir / "schema.sql"
+    schema = pgperf_config.layout.schema_file
     with database.connect(schema_db) as conn:
         assert database.apply_schema(conn, schema) is False  # the fixture applied it already
         tables = conn.execute(
@@ -103,7 +103,7 @@ def test_another_schema_version_is_refused(
     schema_db: str, pgperf_config: Config, tmp_path: Path
 ) -> None:
     changed = tmp_path / "schema.sql"
-    changed.write_text((pgperf_config.sql_dir / "schema.sql").read_text() + "\n-- v2\n")
+    changed.write_text(pgperf_config.layout.schema_file.read_text() + "\n-- v2\n")
     with database.connect(schema_db) as conn, pytest.raises(SqlFileError, match="another version"):
         database.apply_schema(conn, changed)
 

@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from pgperf import database
-from pgperf.load import Background, Call, Request, Shape, run_scenario
+from pgperf.data import database
+from pgperf.load.background import Background
+from pgperf.load.driver import Call, Request, Shape, run_scenario
 
 pytestmark = pytest.mark.integration
 

@@ -4,14 +4,28 @@ sizes, rebuilds, the analytics materialized views and the unused-index report.""
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
 
-from pgperf import database, monitor
+from pgperf.config import Config
+from pgperf.data import database
 from pgperf.errors import PgperfError
-from pgperf.monitor import PerformanceMonitor, UnusedIndexWarning
+from pgperf.measure import explain
+from pgperf.measure.run import (
+    UnusedIndexWarning,
+    attribute_usage,
+    recording_usage,
+    run_metadata,
+    unused_index_report,
+    warn_unused_indexes,
+    with_usage,
+)
+from pgperf.monitor import PerformanceMonitor
+from pgperf.provision import ServerHandle
+from pgperf.verdict.record import BenchmarkKey, BenchmarkRecord
 
 pytestmark = pytest.mark.integration
 
@@ -150,27 +164,60 @@ def test_analytics_window_follows_the_data_s_fixed_now(small_bench_db: str) -> N
     assert window == (day - timedelta(days=30), day)  # tasks on both sides are left out
 
 
-def test_index_usage_entries_and_the_unused_warning(small_bench_db: str) -> None:
-    with PerformanceMonitor(small_bench_db) as mon, database.connect(small_bench_db) as queries:
-        before = mon.snapshot()
+def test_recorded_usage_is_attributed_to_plans_and_the_unused_are_warned(
+    small_bench_db: str, pg_server: ServerHandle, pgperf_config: Config
+) -> None:
+    with recording_usage(small_bench_db) as recorder, database.connect(small_bench_db) as queries:
         queries.execute("SET enable_seqscan = off")
         queries.execute(RECENT_TASKS).fetchall()
         PerformanceMonitor.flush_session_stats(queries)
-        entries = monitor.index_usage_entries(before, mon.snapshot())
-    by_name = {e["index"]: e for e in entries}
-    assert set(by_name["idx_tasks_user_created"]) == {
-        "index",
-        "table",
-        "category",
-        "size_bytes",
-        "scans",
-        "used_by_benchmarks",
-    }
-    assert by_name["idx_tasks_user_created"]["used_by_benchmarks"] is True
+    with database.connect(small_bench_db) as conn:
+        conn.execute("SET enable_seqscan = off")
+        facts = explain.explain(conn, RECENT_TASKS, {}, mode="custom")
+    assert facts.indexes == ("idx_tasks_user_created",)
+    key = BenchmarkKey("dashboard", "recent_tasks", "heavy", "prepared")
+    record = BenchmarkRecord(key=key, name="recent", plan_indexes=facts.indexes)
+
+    recorded = {u.index: u for u in recorder.usage}
+    used = recorded["idx_tasks_user_created"]
+    assert (used.table, used.category, used.scans) == ("tasks", "composite", 1)
+    assert used.size_bytes > 0
+    assert recorded["idx_tasks_request_payload_gin"].scans == 0
+    assert all(u.used_by_benchmarks == () for u in recorder.usage)  # attributed at the end
+
+    usage = attribute_usage(recorder.usage, [record])
+    by_name = {u.index: u for u in usage}
+    assert by_name["idx_tasks_user_created"].used_by_benchmarks == (str(key),)
+    assert [u.index for u in usage if u.used_by_benchmarks] == ["idx_tasks_user_created"]
     with pytest.warns(UnusedIndexWarning, match="idx_tasks_request_payload_gin") as caught:
-        report = monitor.warn_unused_indexes(entries)
+        report = warn_unused_indexes(usage)
     assert report is not None
-    assert "idx_tasks_user_created" not in str(caught[0].message)
-    assert "tasks_pkey" not in str(caught[0].message)
-    used_only = [e for e in entries if e["used_by_benchmarks"]]
-    assert monitor.warn_unused_indexes(used_only) is None
+    assert report == unused_index_report(usage) == str(caught[0].message)
+    assert f"of {len(usage)} indexes were used by no benchmarked query" in report
+    assert "idx_tasks_user_created" not in report
+    assert "tasks_pkey" not in report  # backs a constraint: never "unused"
+
+    # Attribution is by the benchmarks' plans: a scan no benchmark's plan made is not "used".
+    unattributed = unused_index_report(attribute_usage(recorder.usage, []))
+    assert unattributed is not None
+    assert "idx_tasks_user_created" in unattributed
+    # The results file's "pgperf"."index_usage": one entry per index, typed fields as JSON.
+    meta = run_metadata(pgperf_config, pg_server, commit="0" * 40)
+    with pytest.warns(UnusedIndexWarning):
+        written = with_usage(meta, usage)
+    assert written.index_usage == usage
+    entries = {e["index"]: e for e in written.to_json()["index_usage"]}
+    assert entries["idx_tasks_user_created"] == {
+        "index": "idx_tasks_user_created",
+        "table": "tasks",
+        "category": "composite",
+        "size_bytes": used.size_bytes,
+        "scans": 1,
+        "used_by_benchmarks": [str(key)],
+    }
+    assert entries["idx_tasks_request_payload_gin"]["used_by_benchmarks"] == []
+
+    used_only = [u for u in usage if u.used_by_benchmarks]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert warn_unused_indexes(used_only) is None

@@ -7,10 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from pgperf import database, health, indexes
 from pgperf.config import Config
+from pgperf.data import database
+from pgperf.indexes import health
+from pgperf.indexes.apply import apply_monitoring
+from pgperf.indexes.template import ensure_bench_chain
 from pgperf.provision import ServerHandle
-from pgperf.seeding import ensure_seeded_template
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +21,7 @@ FAILING = [c.name for c in health.CHECKS if c.fails]
 
 def _run(dsn: str, config: Config, name: str) -> health.CheckResult:
     with database.connect(dsn) as conn:
-        return health.run_check(conn, config.sql_dir / "health", health.check_by_name(name))
+        return health.run_check(conn, config.layout.health_dir, health.check_by_name(name))
 
 
 @pytest.mark.parametrize("name", FAILING)
@@ -43,7 +45,7 @@ def test_index_intersections_are_reported_not_failed(
 def monitored_schema_db(schema_db: str, pgperf_config: Config) -> str:
     """A schema-only database with the monitoring layer (no performance indexes)."""
     with database.connect(schema_db) as conn:
-        indexes.apply_monitoring(conn, pgperf_config.sql_dir / indexes.MONITORING_FILE)
+        apply_monitoring(conn, pgperf_config.layout.monitoring_file)
     return schema_db
 
 
@@ -170,13 +172,12 @@ def test_the_ci_bench_database_passes_every_check(
     `make test` it is the very template the perf tests use, so it is built once.
     """
     ci = replace(pgperf_config, profile="ci", seed=42)
-    seeded = ensure_seeded_template(pg_server, ci, progress=False)
-    bench = indexes.ensure_bench_template(pg_server, ci, seeded, progress=False)
+    chain = ensure_bench_chain(pg_server, ci)
     with (
-        database.scratch_database(pg_server, template=bench.name, label="health") as dsn,
+        database.scratch_database(pg_server, template=chain.bench.name, label="health") as dsn,
         database.connect(dsn) as conn,
     ):
-        results = health.run_health_checks(conn, pgperf_config.sql_dir / "health")
+        results = health.run_health_checks(conn, pgperf_config.layout.health_dir)
     failed = [r.describe() for r in results if not r.passed]
     assert failed == []
     assert {r.check.name for r in results} == {c.name for c in health.CHECKS}

@@ -15,22 +15,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from pgperf import database
 from pgperf.config import Config
+from pgperf.data import database
+from pgperf.data.generators import SeedPlan, TableLoad, load_generators
+from pgperf.data.seeding import ensure_seeded_template, seed_database
+from pgperf.data.templates import SEEDED, Template
 from pgperf.errors import SeedError
 from pgperf.progress import QuietReporter
 from pgperf.provision import ServerHandle
-from pgperf.seeding import (
-    BUILD_PREFIX,
-    SeedPlan,
-    TableLoad,
-    Template,
-    ensure_seeded_template,
-    load_generators,
-    seed_database,
-)
 
 pytestmark = pytest.mark.integration
+
+#: A seeding's build runs under a run-style name, so a killed build is dropped like a stale run.
+BUILD_PREFIX = f"{database.RUN_PREFIX}{SEEDED.label}_"
 
 TABLES = (
     "subscription_tiers", "ai_providers", "provider_models", "agent_categories", "users",
@@ -123,11 +120,11 @@ def _checksums(conn: database.Connection) -> dict[str, str]:
 
 
 def _seed_scratch(server: ServerHandle, config: Config, seed: int) -> dict[str, str]:
-    generators = load_generators(config.fixtures_dir)
+    generators = load_generators(config.layout.fixtures_dir)
     with database.scratch_database(server, label="det") as dsn:
         seed_database(
             dsn,
-            config.sql_dir / "schema.sql",
+            config.layout.schema_file,
             generators.seed_plan("tiny", seed),
             reporter=QuietReporter(),
             validate_foreign_keys=True,
@@ -138,7 +135,7 @@ def _seed_scratch(server: ServerHandle, config: Config, seed: int) -> dict[str, 
 
 # ---- volumes and integrity ---------------------------------------------------------------
 def test_ci_row_counts_match_the_profile(ci: database.Connection, ci_config: Config) -> None:
-    load_generators(ci_config.fixtures_dir)
+    load_generators(ci_config.layout.fixtures_dir)
     from pgperf_fixtures import profiles  # type: ignore[import-not-found]
 
     expected = profiles.expected_rows(profiles.load_profile("ci"))
@@ -453,7 +450,7 @@ def test_a_row_breaking_a_constraint_names_the_table(
     )
     with database.scratch_database(pg_server, label="bad") as dsn:
         with pytest.raises(SeedError, match=r"loading table 'subscription_tiers' failed.*check"):
-            seed_database(dsn, ci_config.sql_dir / "schema.sql", plan, reporter=QuietReporter())
+            seed_database(dsn, ci_config.layout.schema_file, plan, reporter=QuietReporter())
         with database.connect(dsn) as conn:
             # The whole load was one transaction: not even the schema is left behind.
             assert _one(conn, "SELECT to_regclass('public.users')") is None
@@ -477,38 +474,73 @@ def test_a_failed_load_stops_formatting_the_tables_after_it(
         )
     )
     with database.scratch_database(pg_server, label="stop") as dsn, pytest.raises(SeedError):
-        seed_database(dsn, ci_config.sql_dir / "schema.sql", plan, reporter=QuietReporter())
+        seed_database(dsn, ci_config.layout.schema_file, plan, reporter=QuietReporter())
     # Chunks are formatted only a few ahead of the COPY; a failure stops the formatting.
     assert len(formatted) < 100
 
 
 # ---- template reuse ------------------------------------------------------------------------
 def test_second_call_reuses_the_template(
-    pg_server: ServerHandle, ci_config: Config, ci_template: Template
+    pg_server: ServerHandle, ci_config: Config, ci_template: Template, recording_reporter: Any
 ) -> None:
-    again = ensure_seeded_template(pg_server, ci_config, progress=False)
+    again = ensure_seeded_template(pg_server, ci_config, reporter=recording_reporter)
     assert again.reused
     assert again.name == ci_template.name
+    assert again.content_hash == ci_template.content_hash
     assert again.seconds < 5
+    assert recording_reporter.tasks == []  # nothing was seeded
+    assert recording_reporter.notes == [f"reused template {again.name} in {again.seconds:.1f}s"]
+
+
+@pytest.mark.parametrize("validate", [False, True])
+def test_seeding_reports_every_table_as_a_task(
+    pg_server: ServerHandle, ci_config: Config, recording_reporter: Any, validate: bool
+) -> None:
+    plan = load_generators(ci_config.layout.fixtures_dir).seed_plan("tiny", 5)
+    with database.scratch_database(pg_server, label="report") as dsn:
+        counts = seed_database(
+            dsn,
+            ci_config.layout.schema_file,
+            plan,
+            reporter=recording_reporter,
+            validate_foreign_keys=validate,
+        )
+        with database.connect(dsn) as conn:
+            superuser = _one(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    tasks = recording_reporter.tasks
+    assert [t.label for t in tasks] == [f"seed {load.table}" for load in plan.tables]
+    for task, load in zip(tasks, plan.tables, strict=True):
+        assert (task.total, task.unit, task.rate, task.ended) == (
+            load.expected_rows,
+            "rows",
+            True,  # rows per second is worth showing for a table load
+            True,
+        )
+        assert task.done == counts[load.table] > 0
+    phases = [note.rsplit(" in ", 1)[0] for note in recording_reporter.notes]
+    # As superuser the keys stay (their triggers skipped); otherwise they are re-added.
+    keys = [] if superuser and not validate else ["foreign keys re-added and validated"]
+    assert phases == [*keys, "identities and after-load SQL", "VACUUM (ANALYZE)"]
 
 
 def test_an_unfinished_template_is_rebuilt(pg_server: ServerHandle, ci_config: Config) -> None:
     tiny = replace(ci_config, profile="tiny")
-    built = ensure_seeded_template(pg_server, tiny, progress=False)
+    built = ensure_seeded_template(pg_server, tiny)
     with pg_server.connect(built.name) as conn:
         database.write_meta(conn, "seed_hash", "interrupted")
-    rebuilt = ensure_seeded_template(pg_server, tiny, progress=False)
+    rebuilt = ensure_seeded_template(pg_server, tiny)
     assert not rebuilt.reused
     with pg_server.connect(rebuilt.name) as conn:
         assert database.read_meta(conn, "seed_hash") == rebuilt.content_hash
 
 
 def _interrupting_project(tmp_path: Path, source: Config) -> Config:
-    (tmp_path / "sql").mkdir()
-    shutil.copy(source.sql_dir / "schema.sql", tmp_path / "sql" / "schema.sql")
-    (tmp_path / "fixtures").mkdir()
-    (tmp_path / "fixtures" / "__init__.py").write_text(
-        "from pgperf.seeding import SeedPlan, TableLoad\n"
+    config = replace(source, project_root=tmp_path, profile="tiny")
+    config.layout.sql_dir.mkdir()
+    shutil.copy(source.layout.schema_file, config.layout.schema_file)
+    config.layout.fixtures_dir.mkdir()
+    (config.layout.fixtures_dir / "__init__.py").write_text(
+        "from pgperf.data.generators import SeedPlan, TableLoad\n"
         "def profile_names():\n    return ['tiny']\n"
         "def fingerprint():\n    return 'interrupt-test'\n"
         "def _chunks():\n"
@@ -518,7 +550,7 @@ def _interrupting_project(tmp_path: Path, source: Config) -> Config:
         "    cols = ('id', 'name', 'price_cents', 'monthly_credits')\n"
         "    return SeedPlan(tables=(TableLoad('subscription_tiers', cols, 2, _chunks),))\n"
     )
-    return replace(source, project_root=tmp_path, profile="tiny")
+    return config
 
 
 def test_ctrl_c_mid_seed_leaves_no_template(
@@ -528,27 +560,52 @@ def test_ctrl_c_mid_seed_leaves_no_template(
     before = set(database.list_owned(pg_server))
     try:
         with pytest.raises(KeyboardInterrupt):
-            ensure_seeded_template(pg_server, config, progress=False)
+            ensure_seeded_template(pg_server, config)
     finally:
-        load_generators(ci_config.fixtures_dir)  # the real generators for the other tests
+        load_generators(ci_config.layout.fixtures_dir)  # the real generators for the other tests
     after = set(database.list_owned(pg_server))
     assert after == before, "an interrupted seeding must leave no database behind"
     assert not [n for n in after if n.startswith(BUILD_PREFIX)]
 
 
-def test_cli_seed_reports_seeded_or_reused(
-    ci_config: Config, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from pgperf.cli import main
+def _seed_command(*server_args: str) -> list[str]:
+    return ["seed", "--profile", "tiny", *server_args]
 
-    args = ["seed", "--profile", "tiny"]
-    if ci_config.backend == "dsn" and ci_config.dsn:
-        args += ["--dsn", ci_config.dsn]
-    else:
-        args += ["--backend", "local" if ci_config.backend == "auto" else ci_config.backend]
-    assert main(args) == 0
+
+def test_cli_seed_on_a_dsn_server_prints_the_template_s_dsn(
+    pg_server: ServerHandle, ci_config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pgperf.commands.cli import main
+
+    assert main(_seed_command("--dsn", pg_server.conninfo)) == 0
     out = capsys.readouterr().out
     assert out.startswith(("seeded pgperf_seed_tiny_", "reused pgperf_seed_tiny_"))
+    assert "(profile tiny, seed 42)" in out
     assert "DSN: " in out
     dsn = out.split("DSN: ", 1)[1].strip().splitlines()[0]
-    assert psycopg.conninfo.conninfo_to_dict(dsn)["dbname"].startswith("pgperf_seed_tiny_")
+    name = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    assert isinstance(name, str)
+    assert name == out.split()[1]
+    assert name.startswith("pgperf_seed_tiny_")
+    # The template is on the server the DSN named, complete, holding seeded rows.
+    tiny = replace(ci_config, profile="tiny")
+    again = ensure_seeded_template(pg_server, tiny)
+    assert (again.reused, again.name) == (True, name)
+    with database.connect(dsn) as conn:
+        assert _one(conn, "SELECT count(*) FROM users") > 0
+
+
+def test_cli_seed_on_a_throwaway_server_says_the_template_goes_with_it(
+    ci_config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pgperf.commands.cli import main
+
+    if ci_config.backend == "dsn":
+        pytest.skip("a dsn session has no server of its own to throw away")
+    backend = "local" if ci_config.backend == "auto" else ci_config.backend
+    code = main(_seed_command("--backend", backend, "--pg-cache-dir", "off"))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("seeded pgperf_seed_tiny_")  # a fresh server holds no template
+    assert "this server is a throwaway one; the template is gone with it" in out
+    assert "DSN: " not in out  # a DSN of a server that already stopped would be a lie

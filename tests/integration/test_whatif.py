@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from pgperf import database
+from pgperf.data import database
+from pgperf.measure.whatif import WhatIfError, apply
 from pgperf.provision import ServerHandle
-from pgperf.whatif import WhatIf, WhatIfError, apply
+from pgperf.verdict.record import WhatIf
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgperf.suite import GenericPlanTests, PageTests, QueryTests
+from pgperf.measure.suite import GenericPlanTests, PageTests, QueryTests
 
 pytestmark = pytest.mark.perf
 

@@ -1,25 +1,25 @@
-"""Load scenarios (sql/load/scenarios.toml): open-model load on a clone, p95 within budget.
+"""Load scenarios (sql/load/scenarios.toml): open-model load on a clone, judged like a benchmark.
 
 `make test` runs the short shape (a few seconds each); `make perf-load` the full one.
-Each scenario is one pytest-benchmark entry (variant ``load``) so the verdict and the
-baseline judge it like any benchmark; the latency samples are in ``extra_info``.
+Each scenario is one pytest-benchmark entry (variant ``load``) whose record the gate judges:
+failed requests, a server that fell behind its rate, failed background jobs and p95 over
+the feature's budget fail it, here and in `pgperf compare` alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from pgperf import database, load, loadsummary, scenarios
-from pgperf.bench import BenchSession
-from pgperf.catalog import default_catalog
-from pgperf.config import PROJECT_ROOT
+from pgperf.data import database
+from pgperf.data.templates import Template
+from pgperf.load import diagnose, driver, scenarios
+from pgperf.load.record import load_record
+from pgperf.load.scenarios import ScenarioSpec
+from pgperf.measure.runner import BenchSession
 from pgperf.provision import ServerHandle
-from pgperf.seeding import Template
-
-CATALOG = default_catalog(PROJECT_ROOT)
-SPECS = scenarios.load_scenarios(PROJECT_ROOT / "sql" / "load", CATALOG)
 
 pytestmark = pytest.mark.load
 
@@ -31,17 +31,20 @@ def load_db(pg_server: ServerHandle, bench_template: Template) -> Iterator[str]:
         yield dsn
 
 
-@pytest.mark.parametrize("name", list(SPECS))
 def test_scenario(
-    benchmark, request: pytest.FixtureRequest, bench_session: BenchSession, load_db: str, name: str
+    benchmark: Any,
+    request: pytest.FixtureRequest,
+    bench_session: BenchSession,
+    load_db: str,
+    scenario_spec: ScenarioSpec,
 ) -> None:
-    spec = SPECS[name]
+    spec = scenario_spec
     short = request.config.getoption("pgperf_load_shape") == "short"
     with database.connect(load_db) as conn:
         workload = scenarios.prepare(conn, spec, bench_session.pickers)
 
-    def run() -> load.ScenarioResult:
-        return load.run_scenario(
+    def run() -> driver.ScenarioResult:
+        return driver.run_scenario(
             load_db,
             name=spec.name,
             make_request=workload.make_request,
@@ -49,16 +52,13 @@ def test_scenario(
             background=workload.background(),
         )
 
-    result: load.ScenarioResult = benchmark.pedantic(run, rounds=1, iterations=1)
-    benchmark.group = spec.feature
-    benchmark.extra_info.update(
-        loadsummary.extra_info(
-            result, feature=spec.feature, budget_ms=spec.budget_ms, work=spec.work
-        )
+    result: driver.ScenarioResult = benchmark.pedantic(run, rounds=1, iterations=1)
+    record = load_record(
+        result, feature=spec.feature, budget_ms=spec.budget_ms, name=benchmark.name, work=spec.work
     )
-    print("\n" + loadsummary.summary(result, budget_ms=spec.budget_ms))
-    problems = loadsummary.problems(result, budget_ms=spec.budget_ms)
-    assert not problems, "\n".join(problems)
-    assert result.completed >= 0.9 * result.timings.offered > 0
-    if spec.background:
-        assert all(b.durations_ms for b in result.background), "background job never completed"
+    benchmark.group = spec.feature
+    benchmark.extra_info.update(record.to_extra_info())
+    bench_session.records.append(record)
+    print("\n" + diagnose.summary(result, budget_ms=spec.budget_ms))
+    verdict = bench_session.judging.judge(record)
+    assert not verdict.failed, f"{record.key}: " + "; ".join(verdict.failures)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pgperf import database
-from pgperf.cli import main
+from pgperf.commands.cli import main
+from pgperf.data import database
+from pgperf.data.templates import Template
 from pgperf.provision import ServerHandle
-from pgperf.seeding import Template
 
 pytestmark = pytest.mark.load
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgperf.suite import PageTests, QueryTests, WritePathTests
+from pgperf.measure.suite import PageTests, QueryTests, WritePathTests
 
 pytestmark = pytest.mark.perf
 

@@ -1,6 +1,6 @@
 """The gate's self-test: record a baseline, then prove the gate passes A/A and fails injections.
 
-Each scenario runs the perf suite in a subprocess (pgperf.selfcheck) against this session's
+Each scenario runs the perf suite in a subprocess (pgperf.verdict.selftest) against this session's
 server through the dsn backend, so every run clones the templates this session already has:
 (a) an unchanged rerun passes; (b) dropping a load-bearing index fails exactly the benchmarks
 whose plan used it; (c) forcing one feature off its indexes fails every benchmark of it by
@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from pgperf.compare import Rule, Status, Thresholds, Verdict
 from pgperf.config import Config
+from pgperf.data.templates import Template
 from pgperf.provision import ServerHandle
-from pgperf.results import ResultsFile
-from pgperf.seeding import Template
-from pgperf.selfcheck import Suite, SuiteRun, judge, tree_changes
-from pgperf.whatif import WhatIf
+from pgperf.verdict.findings import Rule, Status, Thresholds
+from pgperf.verdict.record import ResultsFile, WhatIf
+from pgperf.verdict.selftest import Suite, SuiteRun, judge, tree_changes
+from pgperf.verdict.verdict import Verdict
 
 pytestmark = [pytest.mark.selftest, pytest.mark.integration]
 
@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.selftest, pytest.mark.integration]
 # tasks), so "fails exactly the affected benchmarks" is tested against bystanders too.
 SELECTION = ("tests/perf/test_dashboard.py", "tests/perf/test_agents.py")
 # Load-bearing: dashboard/recent_tasks, task_status_counts, credits_this_month and the page
-# use it (idx_tasks_user_status_created, the issue's example, is only the generic-plan
-# fallback of a partial index, and no measured plan uses it: dropping it changes nothing).
+# use it (idx_tasks_user_status_created is only the generic-plan fallback of a partial index,
+# and no measured plan uses it: dropping it changes nothing).
 DROPPED_INDEX = "idx_tasks_user_created"
 FLIPPED_FEATURE = "dashboard"
 # enable_indexscan=off alone lets the planner keep the same index through a Bitmap Index
@@ -82,7 +82,7 @@ def thresholds(pgperf_config: Config) -> Thresholds:
 def cli_compare(baseline: ResultsFile, results: ResultsFile) -> subprocess.CompletedProcess[str]:
     """`pgperf compare BASELINE RESULTS`, as a reviewer or CI runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "pgperf.cli", "compare", str(baseline.path), str(results.path)],
+        [sys.executable, "-m", "pgperf", "compare", str(baseline.path), str(results.path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -131,7 +131,8 @@ def test_dropped_index_fails_the_benchmarks_that_used_it(
     caught = {b.key: b for b in verdict.failures if b.rule is Rule.PLAN}
     assert set(caught) == affected, describe(verdict)
     for bench in caught.values():
-        assert f"no longer uses expected index {DROPPED_INDEX}" in bench.reason, bench.reason
+        # The plan rule knows the index is gone from the database, not just unused.
+        assert f"expected index {DROPPED_INDEX} does not exist" in bench.reason, bench.reason
     # Bystanders keep their plans and work (a latency alarm there is A/A noise, tested above).
     bystanders = [b for b in verdict.failures if b.key not in affected]
     assert all(b.rule is Rule.LATENCY for b in bystanders), describe(verdict)
@@ -161,6 +162,24 @@ def test_plan_flip_fails_every_benchmark_of_the_feature_by_the_plan_rule(
     assert {b.key for b in verdict.missing} == {b.key for b in baseline.benchmarks} - flipped
     assert all(b.status is Status.MISSING for b in verdict.missing)
     assert cli_compare(baseline, run.load()).returncode == 1
+
+
+def test_pytest_fails_exactly_the_benchmarks_the_gate_fails(
+    suite: Suite, baseline: ResultsFile, workdir: Path, thresholds: Thresholds
+) -> None:
+    # Judged in-process against the baseline, a run's pytest failures are the gate's.
+    run = suite.run(
+        workdir / "one_verdict.json",
+        WhatIf(drop_indexes=(DROPPED_INDEX,)),
+        baseline=baseline.path,
+    )
+    verdict = judged(baseline, run, thresholds)
+    print(describe(verdict))  # which rule caught what, shown with -s or -rP
+
+    gate = {b.key for b in verdict.failures}
+    assert gate, describe(verdict)  # the injection is caught at all
+    assert run.failed_keys == gate, f"pytest failed {run.failed_keys}, the gate {gate}"
+    assert run.returncode == 1, run.tail
 
 
 def test_index_scans_off_alone_is_caught_by_work_where_the_plan_keeps_its_index(

@@ -13,17 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgperf.config import PROJECT_ROOT, Config
+from pgperf.config import PACKAGE_ROOT, Config
+from pgperf.data.generators import check_profile, content_hash, load_generators
+from pgperf.data.templates import BENCH, SEEDED
 from pgperf.errors import SeedError
 from pgperf.progress import LineReporter, QuietReporter, make_reporter
-from pgperf.seeding import (
-    check_profile,
-    content_hash,
-    load_generators,
-    template_name,
-)
 
-FIXTURES = PROJECT_ROOT / "fixtures"
+FIXTURES = Config(project_root=PACKAGE_ROOT).layout.fixtures_dir
 HOUR_MS = 3_600_000
 
 
@@ -211,7 +207,8 @@ def test_content_hash_covers_profile_and_seed(fx: ModuleType) -> None:
     }
     assert len(digests) == 3
     assert content_hash(base, fx) == content_hash(Config(profile="ci", seed=1), fx)  # type: ignore[arg-type]
-    assert template_name("ci", "0123456789abcdef") == "pgperf_seed_ci_0123456789abcdef"
+    assert SEEDED.name("ci", "0123456789abcdef") == "pgperf_seed_ci_0123456789abcdef"
+    assert BENCH.name("ci", "0123456789abcdef") == "pgperf_bench_ci_0123456789abcdef"
 
 
 def test_missing_generators_say_where_they_were_looked_for(tmp_path: object) -> None:
@@ -234,13 +231,13 @@ def test_line_reporter_prints_one_line_per_table() -> None:
     out = io.StringIO()
     reporter = make_reporter(enabled=True, stream=out)
     assert isinstance(reporter, LineReporter)
-    with reporter.table("tasks", 10) as advance:
-        advance(4)
-        advance(6)
+    with reporter.task("seed tasks", total=10, unit="rows", rate=True) as task:
+        task.advance(4)
+        task.advance(6)
     reporter.note("seeded template x in 1.0s")
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
-    assert re.match(r"pgperf: seed tasks\s+10 rows\s+[\d.]+s", lines[0])
+    assert re.match(r"pgperf: seed tasks\s+10 rows\s+[\d.]+s\s+(-|[\d,.]+k? rows/s)$", lines[0])
     assert lines[1] == "pgperf: seeded template x in 1.0s"
 
 

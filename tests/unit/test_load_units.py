@@ -10,29 +10,36 @@ from pathlib import Path
 
 import pytest
 
-from pgperf import pgbench_export
-from pgperf.catalog import Query, default_catalog
-from pgperf.config import PROJECT_ROOT
+from pgperf.config import PACKAGE_ROOT, Layout
 from pgperf.errors import UnsafeTarget
-from pgperf.load import (
+from pgperf.load.background import BackgroundRuns
+from pgperf.load.diagnose import bottleneck
+from pgperf.load.driver import (
+    Arrival,
     LoadError,
-    Outcome,
     ScenarioResult,
     Shape,
     Timings,
     arrival_offsets,
-    check_target,
+    refuse_unsafe_target,
 )
-from pgperf.loadsummary import bottleneck, extra_info, problems
-from pgperf.loadsweep import Step, highest_within, rates, start_rate
-from pgperf.loadwatch import (
+from pgperf.load.pgbench import statement
+from pgperf.load.record import LOAD_PERSONA, load_record
+from pgperf.load.scenarios import load_scenarios, parse_scenario
+from pgperf.load.sweep import Step, highest_within, rates, start_rate
+from pgperf.load.watch import (
     ServerView,
     StatementDelta,
     by_label,
     classify_wait,
     statement_deltas,
 )
-from pgperf.scenarios import load_scenarios, parse_scenario
+from pgperf.measure.catalog import Query, catalog_of
+from pgperf.measure.params import DataNow, Literal, Persona
+from pgperf.measure.params import Step as StepSource
+from pgperf.verdict.findings import Kind, Rule, Thresholds
+from pgperf.verdict.record import LOAD, BenchmarkKey
+from pgperf.verdict.rules import judge
 
 SHAPE = Shape(rate_per_s=50, duration_s=10, max_requests=10_000, users=10)
 
@@ -72,12 +79,12 @@ def test_a_shape_without_bounds_is_refused(overrides: dict[str, float]) -> None:
 )
 def test_load_goes_only_to_the_suites_own_databases_here(dsn: str) -> None:
     with pytest.raises(UnsafeTarget):
-        check_target(dsn)
+        refuse_unsafe_target(dsn)
 
 
 def test_own_local_database_is_a_valid_target() -> None:
-    check_target("host=127.0.0.1 port=5432 dbname=pgperf_run_load_1")
-    check_target("host=/var/run/postgresql dbname=pgperf_run_load_1")
+    refuse_unsafe_target("host=127.0.0.1 port=5432 dbname=pgperf_run_load_1")
+    refuse_unsafe_target("host=/var/run/postgresql dbname=pgperf_run_load_1")
 
 
 def _row(
@@ -143,12 +150,26 @@ def _view(**overrides: object) -> ServerView:
     return ServerView(**values)  # type: ignore[arg-type]
 
 
-def _result(view: ServerView, *, latency_s: float = 0.01, pool_s: float = 0.0) -> ScenarioResult:
+def _result(
+    view: ServerView,
+    *,
+    latency_s: float = 0.01,
+    pool_s: float = 0.0,
+    errors: int = 0,
+    background: tuple[BackgroundRuns, ...] = (),
+) -> ScenarioResult:
     outcomes = tuple(
-        Outcome(i * 0.1, i * 0.1, i * 0.1 + pool_s, i * 0.1 + latency_s) for i in range(100)
+        Arrival(
+            i * 0.1,
+            i * 0.1,
+            i * 0.1 + pool_s,
+            i * 0.1 + latency_s,
+            error=f"boom {i % 2}" if i < errors else None,
+        )
+        for i in range(100)
     )
     timings = Timings(outcomes, offered=100, started=0.0, ended=10.0, arrival_window_s=9.9)
-    return ScenarioResult("s", SHAPE, timings, {"requests_num": 100}, view)
+    return ScenarioResult("s", SHAPE, timings, {"requests_num": 100}, view, background)
 
 
 @pytest.mark.parametrize(
@@ -168,22 +189,103 @@ def test_bottleneck_names_the_first_limit(view: ServerView, pool_s: float, kind:
     assert bottleneck(_result(view, pool_s=pool_s)).kind == kind
 
 
-def test_extra_info_carries_the_results_file_keys_and_judges_the_budget() -> None:
+def test_load_record_carries_the_results_file_keys_and_the_run_facts() -> None:
     result = _result(_view(), latency_s=0.06)
-    info = extra_info(result, feature="dashboard", budget_ms=50)
+    record = load_record(result, feature="dashboard", budget_ms=50, name="test_load[s]")
+    assert record.key == BenchmarkKey("dashboard", "s", LOAD_PERSONA, LOAD)
+    assert LOAD_PERSONA == "population"
+    assert record.name == "test_load[s]"
+    assert record.p95_ms == pytest.approx(60, abs=0.01)
+    assert record.budget_ms == 50
+    assert len(record.samples_ms) == 100
+    assert record.errors == 0
+    assert record.sustained is True
+    assert record.load_problems == ()
+    assert record.buffers == 10  # 1000 buffers over 100 requests
+    assert record.server_ms == pytest.approx(0.5)  # 50 ms of execution over 100 requests
+    assert record.bottleneck is not None
+    assert record.bottleneck.startswith("none: ")
+    info = record.to_extra_info()
     assert info["key"] == "dashboard/s|population|load"
     assert info["variant"] == "load"
+    assert info["persona"] == "population"
     assert info["p95_ms"] == pytest.approx(60, abs=0.01)
     assert len(info["samples_ms"]) == 100
     assert info["errors"] == 0
-    assert info["buffers"] == 10  # 1000 buffers over 100 requests
-    assert "buffers" not in extra_info(result, feature="dashboard", budget_ms=50, work=False)
-    assert any("over budget" in p for p in problems(result, budget_ms=50))
-    assert problems(result, budget_ms=100) == []
+    assert info["buffers"] == 10
+    unstable = load_record(result, feature="dashboard", budget_ms=50, name="n", work=False)
+    assert unstable.buffers is None
+    assert "buffers" not in unstable.to_extra_info()
 
 
-CATALOG = default_catalog(PROJECT_ROOT)
-LOAD_DIR = PROJECT_ROOT / "sql" / "load"
+def test_the_verdict_judges_a_load_record_against_its_budget() -> None:
+    result = _result(_view(), latency_s=0.06)
+    record = load_record(result, feature="dashboard", budget_ms=50, name="n")
+    over = judge(record, None, Thresholds())
+    assert over.failed
+    assert over.rule is Rule.BUDGET
+    # A load run's budget failure says where the time went.
+    assert record.bottleneck
+    assert [f.message for f in over.findings] == [
+        f"p95 60 ms over the 50 ms budget (limit: {record.bottleneck})"
+    ]
+    within = judge(
+        load_record(result, feature="dashboard", budget_ms=100, name="n"), None, Thresholds()
+    )
+    assert not within.failed
+    assert within.findings == ()
+
+
+def test_failed_requests_fail_the_load_rule() -> None:
+    record = load_record(_result(_view(), errors=4), feature="f", budget_ms=100, name="n")
+    assert record.errors == 4
+    assert record.error_samples == ("boom 0", "boom 1")
+    assert record.sustained is False
+    assert len(record.samples_ms) == 96  # failed requests have no latency
+    verdict = judge(record, None, Thresholds())
+    assert verdict.rule is Rule.LOAD
+    # Failures are named once: a run with errors is not also reported as falling behind.
+    assert verdict.failures == ("4 failed request(s): boom 0; boom 1",)
+
+
+def test_a_server_that_fell_behind_fails_the_load_rule() -> None:
+    result = _result(_view())
+    slow = replace(result, timings=replace(result.timings, arrival_window_s=4.0))
+    record = load_record(slow, feature="f", budget_ms=100, name="n")
+    assert record.sustained is False
+    assert record.offered_rps == 25.0
+    verdict = judge(record, None, Thresholds())
+    assert verdict.rule is Rule.LOAD
+    assert verdict.failures == ("fell behind: 10.1/s achieved of 25.0/s offered",)
+
+
+def test_failed_background_jobs_and_a_missing_server_view_fail_the_load_rule() -> None:
+    jobs = (
+        BackgroundRuns("bg:reports/refresh", (12.0, 14.0), ("deadlock detected",)),
+        BackgroundRuns("bg:reports/other", (), ()),
+    )
+    view = _view(statements=None, statements_error="pg_stat_statements is not installed")
+    record = load_record(_result(view, background=jobs), feature="f", budget_ms=100, name="n")
+    assert record.buffers is None  # no server-side view, no work per request
+    verdict = judge(record, None, Thresholds())
+    assert verdict.rule is Rule.LOAD
+    assert {f.kind for f in verdict.findings} == {Kind.FAIL}
+    messages = "\n".join(verdict.failures)
+    assert "bg:reports/refresh failed: deadlock detected" in messages
+    assert "bg:reports/other never completed a run" in messages
+    assert "no server-side view: pg_stat_statements is not installed" in messages
+    assert len(verdict.failures) == 3
+    assert record.details["background"][0] == {
+        "label": "bg:reports/refresh",
+        "runs": 2,
+        "mean_ms": 13.0,
+        "errors": ["deadlock detected"],
+    }
+
+
+LAYOUT = Layout(PACKAGE_ROOT)
+CATALOG = catalog_of(LAYOUT)
+LOAD_DIR = LAYOUT.load_dir
 
 
 def test_the_platforms_scenarios_parse_against_the_catalog() -> None:
@@ -223,14 +325,14 @@ def test_pgbench_statement_uses_variables_and_inlines_literals() -> None:
         text="SELECT %(user_id)s::bigint, %(now)s::timestamptz, %(payload)s, %(status)s, "
         "%(task_id)s, '100%%'",
         params={
-            "user_id": "persona",
-            "now": "data_now",
-            "payload": {"a": "it's"},
-            "status": "active",
-            "task_id": "step",
+            "user_id": Persona(),
+            "now": DataNow(),
+            "payload": Literal({"a": "it's"}),
+            "status": Literal("active"),
+            "task_id": StepSource(),
         },
     )
-    text = pgbench_export.statement(query)
+    text = statement(query)
     assert ":user_id::bigint" in text
     assert ":now::timestamptz" in text
     assert ":task_id" in text
@@ -238,7 +340,22 @@ def test_pgbench_statement_uses_variables_and_inlines_literals() -> None:
     assert "'active'" in text
     assert "'100%'" in text
     assert text.endswith(";\n")
-    assert pgbench_export.statement(query, gset=True).endswith(" \\gset\n")
+    assert statement(query, gset=True).endswith(" \\gset\n")
+
+
+def test_pgbench_inlines_a_literal_whatever_string_it_holds() -> None:
+    # Sources are typed: a literal that reads like a source's name is still a literal.
+    query = Query(
+        feature="f",
+        name="q",
+        path=Path("q.sql"),
+        text="SELECT %(kind)s, %(mode)s, %(user_id)s",
+        params={"kind": Literal("persona"), "mode": Literal("step"), "user_id": Persona()},
+    )
+    text = statement(query)
+    assert "SELECT 'persona', 'step', :user_id;" in text
+    assert ":kind" not in text
+    assert ":mode" not in text
 
 
 def _step(rate: float, *, within: bool) -> Step:

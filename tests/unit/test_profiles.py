@@ -7,11 +7,11 @@ from types import ModuleType
 
 import pytest
 
-from pgperf.config import PROJECT_ROOT
+from pgperf.config import PACKAGE_ROOT, Layout
+from pgperf.data.generators import load_generators
 from pgperf.errors import SeedError
-from pgperf.seeding import load_generators
 
-FIXTURES = PROJECT_ROOT / "fixtures"
+FIXTURES = Layout(PACKAGE_ROOT).fixtures_dir
 
 
 @pytest.fixture(scope="module")

@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-from pgperf.cli import main
-from pgperf.compare import compare
-from pgperf.report.html import plan_changed, render_html, write_html
-from pgperf.results import ResultsFile, load_results
+from pgperf.commands.cli import main
+from pgperf.config import SETTINGS
+from pgperf.errors import ResultsFileError
+from pgperf.report.html import plan_changed, render_html
+from pgperf.verdict.record import BenchmarkKey, ResultsFile
+from pgperf.verdict.results import load_results, write_file
+from pgperf.verdict.verdict import compare
 
 DATA = Path(__file__).parent / "data"
 RESULTS = DATA / "report_results.json"
 BASELINE = DATA / "report_baseline.json"
 FEATURES = ("dashboard", "playground", "agents", "analytics", "reports")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The project root `pgperf report` sees: one without any stored baseline yet."""
+    root = tmp_path / "project"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, project: Path) -> None:
+    for row in SETTINGS:
+        monkeypatch.delenv(row.env, raising=False)
+    # Not this checkout's root, whose committed baselines/ci.json would be judged against.
+    monkeypatch.setenv("PGPERF_PROJECT_ROOT", str(project))
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +89,30 @@ def test_budget_breach_is_drawn_red_and_the_row_marked_failed(page: str) -> None
     assert 'class="failed"' in row
     assert "66.6 ms / 50.0 ms" in row
     assert "over the 50 ms budget" in row
-    over_bars = re.findall(r'<rect class="over"[^>]*fill="#cf222e"', page)
-    assert len(over_bars) == 1
+    # Against a baseline each feature draws its forest plot: the failed benchmarks are red.
+    failed_dots = re.findall(r'<circle class="change s-fail"[^>]*fill="#cf222e"', page)
+    assert len(failed_dots) == 3
     features = re.search(r'<table class="features">.*?</table>', page)
     assert features
     assert re.findall(r'<td class="num over">([^<]*)</td>', features.group(0)) == ["66.6 ms"]
+
+
+def test_without_a_baseline_the_p95_bars_show_the_budget_breach(results: ResultsFile) -> None:
+    page = render_html(compare(None, results), results, None)
+    over_bars = re.findall(r'<rect class="over"[^>]*fill="#cf222e"', page)
+    assert len(over_bars) == 1
+    assert "forest" not in _body(page)
+
+
+def test_forest_plot_marks_zero_and_the_threshold(page: str) -> None:
+    section = re.search(r'<section class="feature \w+" id="f-dashboard".*?</section>', page, re.S)
+    assert section
+    plot = section.group(0)
+    assert '<svg class="forest"' in plot
+    assert plot.count('class="threshold"') == 2
+    assert ">+20%</text>" in plot
+    assert ">-20%</text>" in plot
+    assert 'class="zero"' in plot
 
 
 def test_baseline_against_current_and_buffers(page: str) -> None:
@@ -115,7 +154,9 @@ def test_page_is_self_contained(page: str) -> None:
 
 def test_every_value_is_escaped(results: ResultsFile) -> None:
     evil = "<script>alert('x')</script>"
-    bench = dataclasses.replace(results.benchmarks[0], query=evil, key=f"dashboard/{evil}|a|b")
+    bench = dataclasses.replace(
+        results.benchmarks[0], key=BenchmarkKey("dashboard", evil, "a", "b")
+    )
     meta = dataclasses.replace(results.meta, backend=evil)
     tampered = dataclasses.replace(results, meta=meta, benchmarks=(bench, *results.benchmarks[1:]))
     page = render_html(compare(None, tampered), tampered, None)
@@ -142,18 +183,28 @@ def test_a_passing_verdict_renders_as_passing(baseline: ResultsFile) -> None:
 def test_plan_changed_needs_both_sides(results: ResultsFile, baseline: ResultsFile) -> None:
     verdict = compare(baseline, results)
     changed = {v.key for v in verdict.benchmarks if plan_changed(v)}
-    assert changed == {"agents/marketplace_by_category|any|prepared"}
+    assert changed == {BenchmarkKey.parse("agents/marketplace_by_category|any|prepared")}
     alone = compare(None, results)
     assert not any(plan_changed(v) for v in alone.benchmarks)
 
 
-def test_write_html_replaces_the_file_and_leaves_it_readable(tmp_path: Path) -> None:
+def test_write_file_replaces_the_page_and_leaves_it_readable(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.html"
-    assert write_html(target, "<p>é</p>") == len("<p>é</p>".encode())
-    write_html(target, "<p>second</p>")
+    assert write_file(target, "<p>é</p>", role="HTML report") == len("<p>é</p>".encode())
+    write_file(target, "<p>second</p>", role="HTML report")
     assert target.read_text(encoding="utf-8") == "<p>second</p>"
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+def test_write_file_onto_a_folder_names_the_report(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    (folder / "report.html").mkdir(parents=True)
+    with pytest.raises(
+        ResultsFileError, match=r"cannot write the HTML report .*nothing was written"
+    ):
+        write_file(folder / "report.html", "<p>x</p>", role="HTML report")
+    assert [p.name for p in folder.iterdir()] == ["report.html"]  # no temporary file left
 
 
 def test_cli_report_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -189,28 +240,31 @@ def test_cli_report_names_a_missing_baseline_as_an_error(
     assert not out.exists()
 
 
-def test_cli_report_uses_the_stored_baseline_of_the_profile(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    asked: list[str] = []
-
-    def stored(root: Path, profile: str) -> Path:
-        asked.append(profile)
-        return BASELINE
-
-    monkeypatch.setattr("pgperf.results.default_baseline_path", stored)
-    monkeypatch.delenv("PGPERF_BASELINE", raising=False)
+def test_cli_report_uses_the_stored_baseline_of_the_profile(tmp_path: Path, project: Path) -> None:
+    (project / "baselines").mkdir()
+    shutil.copyfile(BASELINE, project / "baselines" / "ci.json")
+    (project / "baselines" / "default.json").write_text("not the ci baseline")
     out = tmp_path / "report.html"
     assert main(["report", str(RESULTS), "-o", str(out)]) == 0
-    assert asked == ["ci"]
-    assert "FAIL: 3 of 14" in out.read_text(encoding="utf-8")
+    page = out.read_text(encoding="utf-8")
+    assert "FAIL: 3 of 14" in page
+    assert "baseline: baselines/ci.json (commit " in page
 
 
 def test_cli_report_without_any_baseline_judges_budgets_and_plans(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("pgperf.results.default_baseline_path", lambda r, p: tmp_path / "no.json")
-    monkeypatch.delenv("PGPERF_BASELINE", raising=False)
     out = tmp_path / "report.html"
     assert main(["report", str(RESULTS), "-o", str(out)]) == 0
-    assert "No baseline" in out.read_text(encoding="utf-8")
+    page = out.read_text(encoding="utf-8")
+    assert "No baseline" in page
+    assert "FAIL: 2 of 14" in page
+    assert "no baseline at" in capsys.readouterr().out
+
+
+def test_cli_report_defaults_to_the_reports_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPERF_REPORTS_DIR", str(tmp_path / "reports"))
+    assert main(["report", str(RESULTS), "--baseline", str(BASELINE)]) == 0
+    assert "FAIL: 3 of 14" in (tmp_path / "reports" / "report.html").read_text(encoding="utf-8")

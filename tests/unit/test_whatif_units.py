@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from pgperf.compare import Kind, Rule, Thresholds, compare, judge
 from pgperf.errors import ResultsFileError
-from pgperf.pressure import cpu_stall_us, measured
-from pgperf.results import BenchmarkResult, ResultsFile, load_results, promote
-from pgperf.selfcheck import aa_summary
+from pgperf.host import Pressure, cpu_stall_us, pressure_over
 from pgperf.stats import median, percentile
-from pgperf.whatif import WhatIf, from_options, parse_setting
+from pgperf.verdict.findings import Kind, Rule, Thresholds
+from pgperf.verdict.record import BenchmarkKey, BenchmarkRecord, ResultsFile, WhatIf, parse_setting
+from pgperf.verdict.results import load_results, promote
+from pgperf.verdict.rules import judge
+from pgperf.verdict.selftest import aa_summary
+from pgperf.verdict.verdict import compare
 
 DATA = Path(__file__).parent / "data"
 
@@ -27,23 +29,29 @@ def test_a_setting_is_name_equals_value() -> None:
 
 
 def test_options_round_trip_through_the_command_line() -> None:
-    what_if = from_options(["idx_a", "idx_b"], ["enable_indexscan=off", "work_mem=4MB"])
+    what_if = WhatIf.from_options(["idx_a", "idx_b"], ["enable_indexscan=off", "work_mem=4MB"])
 
     assert what_if.cli_args() == [
         "--what-if-drop-index", "idx_a", "--what-if-drop-index", "idx_b",
         "--what-if-setting", "enable_indexscan=off", "--what-if-setting", "work_mem=4MB",
     ]  # fmt: skip
-    assert what_if.as_metadata() == {
+    assert what_if.to_json() == {
         "drop_indexes": ["idx_a", "idx_b"],
         "settings": {"enable_indexscan": "off", "work_mem": "4MB"},
     }
-    assert not from_options(None, None)
+    assert not WhatIf.from_options(None, None)
+    assert what_if.described == (
+        "dropped index idx_a, idx_b; settings enable_indexscan=off, work_mem=4MB"
+    )
+    assert WhatIf().described == "no change"
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        WhatIf.from_options(None, ["work_mem"])
 
 
 def _what_if_file(tmp_path: Path) -> Path:
     source = DATA / "verdict_baseline.json"
     data = json.loads(source.read_text())
-    data["pgperf"]["what_if"] = WhatIf(drop_indexes=("idx_a",)).as_metadata()
+    data["pgperf"]["what_if"] = WhatIf(drop_indexes=("idx_a",)).to_json()
     path = tmp_path / "whatif.json"
     path.write_text(json.dumps(data))
     return path
@@ -75,16 +83,41 @@ def test_reads_the_cpu_stall_total(tmp_path: Path) -> None:
     assert cpu_stall_us(tmp_path / "absent") is None
 
 
+def _psi(path: Path, total: int) -> None:
+    path.write_text(f"some avg10=0.00 avg60=0.00 avg300=0.00 total={total}\n")
+
+
+def test_pressure_is_the_stall_share_of_the_block_within_0_and_1(tmp_path: Path) -> None:
+    psi = tmp_path / "cpu"
+    _psi(psi, 1_000)
+    with pressure_over(psi) as quiet:
+        assert quiet.share is None  # known only once the block ends
+    assert quiet.share == 0.0  # no stall during the block: quiet, not unknown
+    with pressure_over(psi) as busy:
+        _psi(psi, 1_000 + 10**12)  # more stall than wall time (several tasks waiting)
+    assert busy.share == 1.0
+    readings: list[Pressure] = []
+
+    def failing_benchmark() -> None:
+        with pressure_over(psi) as reading:
+            readings.append(reading)
+            _psi(psi, 1_000 + 2 * 10**12)
+            raise RuntimeError("the benchmark failed")
+
+    with pytest.raises(RuntimeError, match="the benchmark failed"):
+        failing_benchmark()
+    assert readings[0].share == 1.0  # a failed block still gets its pressure
+
+
 def test_pressure_is_unknown_without_psi(tmp_path: Path) -> None:
-    with measured(tmp_path / "absent") as reading:
+    with pressure_over(tmp_path / "absent") as reading:
         pass
     assert reading.share is None
 
 
-def _bench(samples: list[float], pressure: float | None) -> BenchmarkResult:
-    return BenchmarkResult(
-        key="dashboard/q|heavy|prepared",
-        feature="dashboard",
+def _bench(samples: list[float], pressure: float | None) -> BenchmarkRecord:
+    return BenchmarkRecord(
+        key=BenchmarkKey("dashboard", "q", "heavy", "prepared"),
         name="q",
         samples_ms=tuple(samples),
         median_ms=median(samples),

@@ -48,11 +48,12 @@ def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
 def test_jobs_have_their_own_least_permissions_and_a_timeout() -> None:
     assert "\npermissions: {}\n" in WORKFLOW
     jobs = _jobs()
-    assert set(jobs) == {"perf", "comment"}
+    assert set(jobs) == {"ab", "perf", "comment"}
     for name, body in jobs.items():
         assert "\n    timeout-minutes:" in body, name
         assert "\n    permissions:\n" in body, name
     assert "write" not in jobs["perf"].split("steps:", 1)[0]
+    assert "write" not in jobs["ab"].split("steps:", 1)[0]
     assert "pull-requests: write" in jobs["comment"]
     assert "contents" not in jobs["comment"].split("steps:", 1)[0]
 
@@ -61,6 +62,21 @@ def test_runs_are_grouped_per_ref_and_checkout_keeps_no_token() -> None:
     assert re.search(r"concurrency:\n  group: perf-\$\{\{ github.ref \}\}", WORKFLOW)
     assert "persist-credentials: false" in WORKFLOW
     assert "cache: pip" in WORKFLOW
+
+
+def test_pull_requests_are_judged_by_a_same_run_a_b_against_their_base_branch() -> None:
+    jobs = _jobs()
+    ab = jobs["ab"]
+    assert "if: ${{ github.event_name == 'pull_request' }}" in ab
+    assert "if: ${{ github.event_name != 'pull_request' }}" in jobs["perf"]
+    # Pinning needs the runner's own server (a container's backends cannot be moved).
+    assert "PGPERF_BACKEND: local" in ab
+    assert "apt-get install -y -qq postgresql" in ab
+    assert "fetch-depth: 0" in ab  # the base arm comes from git
+    assert 'make perf-ab BASE="origin/${BASE_REF}" PROFILE=ci' in ab
+    assert "BASE_REF: ${{ github.base_ref }}" in ab  # through the environment, not the script
+    assert "name: perf-report-ci" in ab
+    assert "needs: ab" in jobs["comment"]
 
 
 def test_pull_requests_get_the_ci_profile_and_nightly_the_default() -> None:

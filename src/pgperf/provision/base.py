@@ -10,6 +10,7 @@ from typing import Protocol
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from pgperf.files import engine_sql
 from pgperf.provision.settings import SERVER_SETTINGS
 
 
@@ -61,14 +62,11 @@ class Backend(Protocol):
 
 def read_server_facts(conninfo: str) -> tuple[str, int, dict[str, str]]:
     """Ask a server its version, major and the effective values of the suite's settings."""
+    query = engine_sql("pgperf.provision", "server_facts.sql")
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        row = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
-        version_num = int(row[0]) if row else 0
-        version_row = conn.execute("SELECT current_setting('server_version')").fetchone()
-        rows = conn.execute(
-            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
-            [list(SERVER_SETTINGS)],
-        ).fetchall()
-    settings = {str(name): str(value) for name, value in rows}
-    version = str(version_row[0]) if version_row else "unknown"
-    return version, version_num // 10000, settings
+        row = conn.execute(query, {"names": list(SERVER_SETTINGS)}).fetchone()
+    if row is None:
+        return "unknown", 0, {}
+    version_num, version, settings = row
+    values = settings if isinstance(settings, dict) else {}
+    return str(version), int(str(version_num)) // 10000, {str(k): str(v) for k, v in values.items()}

@@ -9,11 +9,13 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pgperf.errors import BackendUnavailable, UnsafeTarget
+from pgperf.files import engine_sql
 from pgperf.provision.base import Availability, ServerHandle, read_server_facts
+from pgperf.provision.ownership import DATABASE_PREFIX, MAINTENANCE_DATABASES, OWNER_MARK
 
-MAINTENANCE_DATABASES = frozenset({"postgres", "template1"})
-DATABASE_PREFIX = "pgperf_"
-OWNER_MARK = "created by pgperf"
+
+def _sql(name: str) -> str:
+    return engine_sql("pgperf.provision", name)
 
 
 def _redacted(dsn: str) -> str:
@@ -29,10 +31,7 @@ def check_target(conn: psycopg.Connection[tuple[object, ...]], dbname: str) -> N
     """Refuse, before any write, a database pgperf did not create (maintenance dbs are fine)."""
     if dbname in MAINTENANCE_DATABASES:
         return
-    row = conn.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-        [dbname],
-    ).fetchone()
+    row = conn.execute(_sql("database_comment.sql"), {"name": dbname}).fetchone()
     comment = str(row[0]) if row and row[0] else ""
     if dbname.startswith(DATABASE_PREFIX) and comment.startswith(OWNER_MARK):
         return
@@ -84,9 +83,7 @@ class DsnBackend:
         try:
             with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as conn:
                 check_target(conn, str(dbname))
-                row = conn.execute(
-                    "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
-                ).fetchone()
+                row = conn.execute(_sql("may_create_databases.sql")).fetchone()
         except psycopg.OperationalError as exc:
             raise BackendUnavailable(
                 f"cannot connect to {_redacted(self._dsn)}: {str(exc).strip()}",

@@ -19,7 +19,7 @@ SERVER_SETTINGS: Mapping[str, Setting] = {
     ),
     "pg_stat_statements.track": Setting("all", "count statements run inside functions too"),
     "track_io_timing": Setting("on", "EXPLAIN (BUFFERS) and pg_stat_statements report I/O time"),
-    "log_min_duration_statement": Setting("100ms", "the brief's slow-query threshold"),
+    "log_min_duration_statement": Setting("100ms", "the platform's slow-query threshold is 100 ms"),
     "jit": Setting("off", "JIT compile time adds tens of ms at random to analytics queries"),
     "max_parallel_workers_per_gather": Setting(
         "0", "parallel plans on a 2-core noisy runner make timings and plans unstable"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pgperf.compare import Status
+from pgperf.verdict.findings import Status
 
 #: How each status reads in a report (upper case for what needs a reviewer's eye).
 STATUS_LABELS: dict[Status, str] = {
     Status.PASS: "pass",
     Status.FAIL: "FAIL",
+    Status.UNSTABLE: "UNSTABLE",
     Status.IMPROVED: "improved",
     Status.NEW: "NEW",
     Status.MISSING: "MISSING",

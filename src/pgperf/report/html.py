@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-from pgperf.compare import BenchmarkVerdict, FeatureSummary, Kind, Status, Verdict
 from pgperf.report import format_change, format_ms, status_label
-from pgperf.results import BenchmarkResult, IndexUsage, ResultsFile, RunMetadata
+from pgperf.report.bars import p95_chart
+from pgperf.report.forest import forest_plot
+from pgperf.verdict.findings import BenchmarkVerdict, Kind, Status
+from pgperf.verdict.record import BenchmarkRecord, IndexUsage, ResultsFile, RunMetadata
+from pgperf.verdict.verdict import FeatureSummary, Verdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-# Chart geometry (px): label column, bar area, one row per benchmark.
-_LABEL_W, _BAR_W, _ROW_H, _TOP = 300, 420, 30, 26
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
@@ -40,7 +37,7 @@ td.over{color:#a40e26;font-weight:700}
 .s-fail{background:#ffebe9;color:#a40e26;border:1px solid #cf222e}
 .s-pass{background:#dafbe1;color:#116329;border:1px solid #1a7f37}
 .s-improved{background:#ddf4ff;color:#0550ae;border:1px solid #218bff}
-.s-new,.s-missing{background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c}
+.s-new,.s-missing,.s-unstable{background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c}
 tr.failed td{background:#fff5f5}tr.plan-change td.plan{background:#fff1c2;font-weight:600}
 .feature{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:14px 16px;margin:14px 0}
 .feature.fail{border-left:6px solid #cf222e}
@@ -95,9 +92,10 @@ def _notes(verdict: Verdict) -> str:
 
 def _origins(verdict: Verdict) -> str:
     t = verdict.thresholds
-    lines = [
+    lines = [verdict.against] if verdict.against else []
+    lines += [
         f"results: {verdict.results_origin}",
-        f"baseline: {verdict.baseline_origin or 'none'}",
+        f"{'base arm' if verdict.against else 'baseline'}: {verdict.baseline_origin or 'none'}",
         f"rules: regression +{t.regression:.0%} · latency floor {t.latency_floor_ms:g} ms · "
         f"significance p < {t.significance:g}",
     ]
@@ -132,68 +130,6 @@ def _overview(verdict: Verdict) -> str:
     )
     header = ["feature", "verdict", "worst p95", "budget", "median change", "failed"]
     return f"<h2>Features</h2>{_table(header, rows, css='features')}"
-
-
-# --------------------------------------------------------------------------- p95 chart
-
-
-def _x(value: float, scale: float) -> float:
-    return _LABEL_W + _BAR_W * min(value, scale) / scale
-
-
-def _chart_row(index: int, bench: BenchmarkVerdict, scale: float) -> str:
-    y = _TOP + index * _ROW_H
-    cur, base = bench.current, bench.baseline
-    # A failing benchmark's label is red even when its bar is not: plan or work can fail it.
-    style = ' fill="#a40e26" font-weight="600"' if bench.failed else ""
-    parts = [
-        f'<text x="{_LABEL_W - 8}" y="{y + 15}" text-anchor="end"{style}>{_e(bench.label)}</text>'
-    ]
-    if base is not None:
-        width = _x(base.p95_ms, scale) - _LABEL_W
-        parts.append(
-            f'<rect class="base" x="{_LABEL_W}" y="{y + 2}" width="{width:.1f}" height="7" '
-            f'fill="#8c959f"><title>baseline p95 {_e(format_ms(base.p95_ms))}</title></rect>'
-        )
-    if cur is not None:
-        over = cur.budget_ms is not None and cur.p95_ms > cur.budget_ms
-        width = _x(cur.p95_ms, scale) - _LABEL_W
-        parts.append(
-            f'<rect class="{"over" if over else "within"}" x="{_LABEL_W}" y="{y + 10}" '
-            f'width="{width:.1f}" height="14" fill="{"#cf222e" if over else "#2da44e"}">'
-            f"<title>p95 {_e(format_ms(cur.p95_ms))}</title></rect>"
-            f'<text x="{_x(cur.p95_ms, scale) + 4:.1f}" y="{y + 22}">'
-            f"{_e(format_ms(cur.p95_ms))}</text>"
-        )
-    return "".join(parts)
-
-
-def _chart(feature: FeatureSummary, benchmarks: Sequence[BenchmarkVerdict]) -> str:
-    """Horizontal bars: current p95 (green within, red over budget), baseline p95 in grey."""
-    p95s = [b.p95_ms for v in benchmarks for b in (v.current, v.baseline) if b is not None]
-    budget = feature.budget_ms
-    scale = max([*p95s, budget or 0.0, 0.001]) * 1.15
-    height = _TOP + len(benchmarks) * _ROW_H + 8
-    width = _LABEL_W + _BAR_W + 90
-    rows = "".join(_chart_row(i, b, scale) for i, b in enumerate(benchmarks))
-    line = ""
-    if budget is not None:
-        bx = _x(budget, scale)
-        line = (
-            f'<line class="budget" x1="{bx:.1f}" y1="14" x2="{bx:.1f}" y2="{height - 4}" '
-            f'stroke="#1f2328" stroke-dasharray="4 3"/>'
-            f'<text x="{bx:.1f}" y="11" text-anchor="middle">'
-            f"budget {_e(format_ms(budget))}</text>"
-        )
-    label = f"p95 against the {format_ms(budget)} budget for {feature.feature}"
-    return (
-        f'<svg class="chart" role="img" aria-label="{_e(label)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-size="12" '
-        f'font-family="system-ui,sans-serif">'
-        f"{rows}{line}</svg>"
-        '<div class="muted small">bars: current p95 (red: over the budget) · grey: baseline p95 · '
-        "red label: the benchmark failed, whatever the rule</div>"
-    )
 
 
 # --------------------------------------------------------------------------- per feature
@@ -259,13 +195,13 @@ def _bench_row(bench: BenchmarkVerdict) -> str:
         f'<td class="num">{_p95_cell(bench)}</td>'
         f'<td class="num">{_e(format_ms(bench.baseline_ms))} → '
         f"{_e(format_ms(bench.current_ms))}</td>"
-        f'<td class="num">{_e(format_change(bench.change))}</td>'
+        f'<td class="num">{_change_cell(bench)}</td>'
         f'<td class="num">{_buffers(bench)}</td>'
         f'<td class="plan">{_plan_cell(bench)}</td><td class="findings">{_reasons(bench)}</td></tr>'
     )
 
 
-def _plan_json(result: BenchmarkResult | None) -> str:
+def _plan_json(result: BenchmarkRecord | None) -> str:
     if result is None or result.plan is None:
         return "(none)"
     return json.dumps(result.plan, indent=1, sort_keys=True)
@@ -282,7 +218,18 @@ def _plan_details(benchmarks: Sequence[BenchmarkVerdict]) -> str:
     )
 
 
-def _feature_section(feature: FeatureSummary, benchmarks: Sequence[BenchmarkVerdict]) -> str:
+def _change_cell(bench: BenchmarkVerdict) -> str:
+    if bench.paired is None:
+        return _e(format_change(bench.change))
+    low, high = format_change(bench.paired.low), format_change(bench.paired.high)
+    return (
+        f'{_e(format_change(bench.change))}<br><span class="muted">[{_e(low)}, {_e(high)}]</span>'
+    )
+
+
+def _feature_section(
+    feature: FeatureSummary, benchmarks: Sequence[BenchmarkVerdict], verdict: Verdict
+) -> str:
     header = [
         "benchmark",
         "verdict",
@@ -294,12 +241,17 @@ def _feature_section(feature: FeatureSummary, benchmarks: Sequence[BenchmarkVerd
         "findings",
     ]
     table = _table(header, (_bench_row(b) for b in benchmarks), css="benchmarks")
+    chart = (
+        forest_plot(feature.feature, benchmarks, verdict.thresholds.regression)
+        if verdict.has_baseline
+        else p95_chart(feature, benchmarks)
+    )
     return (
         f'<section class="feature {_e(feature.status.value)}" id="f-{_e(feature.feature)}" '
         f'data-feature="{_e(feature.feature)}">'
         f"<h3>{_e(feature.feature)} {_badge(feature.status)} "
         f'<span class="muted small">budget {_e(format_ms(feature.budget_ms))}</span></h3>'
-        f'{_chart(feature, benchmarks)}<div class="scroll">{table}</div>'
+        f'{chart}<div class="scroll">{table}</div>'
         f"{_plan_details(benchmarks)}</section>"
     )
 
@@ -377,7 +329,7 @@ def _environment(results: ResultsFile, baseline: ResultsFile | None) -> str:
 def render_html(verdict: Verdict, results: ResultsFile, baseline: ResultsFile | None) -> str:
     """The whole report page for a verdict on ``results`` (against ``baseline`` when given)."""
     sections = "".join(
-        _feature_section(f, [b for b in verdict.benchmarks if b.feature == f.feature])
+        _feature_section(f, [b for b in verdict.benchmarks if b.feature == f.feature], verdict)
         for f in verdict.features
     )
     title = f"pgperf report: {verdict.profile}"
@@ -391,19 +343,3 @@ def render_html(verdict: Verdict, results: ResultsFile, baseline: ResultsFile | 
         f"{_failures(verdict)}{_overview(verdict)}<h2>Per feature</h2>{sections}"
         f"{_index_usage(results.meta)}{_environment(results, baseline)}</main></body></html>\n"
     )
-
-
-def write_html(path: Path, page: str) -> int:
-    """Write the page atomically (a reader never sees half of it); return its size in bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = page.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return len(data)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-from pgperf.compare import BenchmarkVerdict, Verdict
 from pgperf.report import format_change, format_ms, status_label
+from pgperf.verdict.findings import BenchmarkVerdict
+from pgperf.verdict.verdict import Verdict
 
 
 def _cell(text: str) -> str:
@@ -72,6 +72,8 @@ def render_markdown(verdict: Verdict) -> str:
     """The whole PR comment: headline, failures with reasons, features, collapsed details."""
     icon = "❌" if verdict.failed else "✅"
     lines = [f"## {icon} pgperf — {verdict.headline}", "", _settings_line(verdict), ""]
+    if verdict.against:
+        lines[2:2] = [f"**{verdict.against}**: every change with its 95% interval", ""]
     if not verdict.has_baseline:
         lines += ["> No baseline: only budgets and plans were checked (`make baseline`).", ""]
     if verdict.latency_note:
@@ -113,9 +115,3 @@ def _details(verdict: Verdict) -> list[str]:
         "",
         "</details>",
     ]
-
-
-def write_markdown(verdict: Verdict, path: Path) -> None:
-    """Write the markdown summary to ``path`` (its folder is created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(verdict), encoding="utf-8")

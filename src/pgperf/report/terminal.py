@@ -6,12 +6,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pgperf.compare import BenchmarkVerdict, Status, Verdict
 from pgperf.report import format_change, format_ms, status_label
+from pgperf.verdict.findings import BenchmarkVerdict, Status
+from pgperf.verdict.verdict import Verdict
 
 _STYLES: dict[Status, str] = {
     Status.PASS: "green",
     Status.FAIL: "bold red",
+    Status.UNSTABLE: "bold yellow",
     Status.IMPROVED: "cyan",
     Status.NEW: "yellow",
     Status.MISSING: "yellow",
@@ -81,8 +83,11 @@ def print_verdict(verdict: Verdict, *, console: Console | None = None) -> None:
     out = console or _console()
     out.print(benchmark_table(verdict))
     out.print(feature_table(verdict))
+    if verdict.against:
+        out.print(Text(verdict.against, style="bold"))
     if verdict.baseline_origin:
-        out.print(f"baseline: {verdict.baseline_origin}")
+        role = "base arm" if verdict.against else "baseline"
+        out.print(f"{role}: {verdict.baseline_origin}")
     out.print(f"results:  {verdict.results_origin}")
     if verdict.latency_note:
         out.print(Text(f"note: {verdict.latency_note}", style="yellow"))

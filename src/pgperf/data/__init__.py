@@ -1,0 +1,1 @@
+"""Data: the databases pgperf owns, the platform schema, seeding, the template lifecycle."""

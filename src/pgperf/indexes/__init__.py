@@ -1,0 +1,1 @@
+"""Indexes and monitoring: the performance index file, the bench template, monitor, health."""

@@ -1,0 +1,1 @@
+"""Measurement: the query catalog, parameters, EXPLAIN evidence, the benchmark runner."""

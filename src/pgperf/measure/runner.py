@@ -1,0 +1,348 @@
+"""Run catalog benchmarks: arm one on a connection, time its rounds, gather its evidence.
+
+A benchmark is *armed* on a connection first (parameters resolved, plan mode set), which
+gives one callable per round and one that gathers the evidence (EXPLAIN, catalog facts)
+afterwards: timed rounds never include connecting, resolving parameters or EXPLAIN. The
+pytest suite times the rounds through pytest-benchmark; the same-run A/B interleaves the
+rounds of two armed benchmarks. Either way the result is one ``BenchmarkRecord``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pgperf.data.database import Connection, connect
+from pgperf.host import pressure_over
+from pgperf.indexes.monitor import PerformanceMonitor
+from pgperf.measure import explain
+from pgperf.measure.catalog import Catalog, Feature, Query
+from pgperf.measure.explain import PlanFacts, PlanMode
+from pgperf.measure.params import Params, resolve_params
+from pgperf.measure.plan import BenchSpec
+from pgperf.stats import percentile
+from pgperf.verdict.findings import BenchmarkVerdict, Thresholds
+from pgperf.verdict.record import BenchmarkRecord, ResultsFile, RunMetadata
+from pgperf.verdict.rules import judge
+from pgperf.verdict.verdict import latency_not_gating
+
+
+class Benchmark(Protocol):
+    """The part of pytest-benchmark's ``benchmark`` fixture the suite uses."""
+
+    group: str | None
+    extra_info: dict[str, Any]
+
+    def pedantic(
+        self, target: Callable[[], object], *, rounds: int, warmup_rounds: int, iterations: int
+    ) -> object:
+        """Run ``target`` for ``rounds`` timed rounds."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunLength:
+    """How long each benchmark runs: warm-up, then rounds chosen to fill a time target."""
+
+    warmup_rounds: int
+    min_rounds: int
+    max_rounds: int
+    target_s: float
+    # A round slower than this is a multi-second report: one warm-up, then 5 to 20 rounds
+    # that fill slow_target_s.
+    slow_round_s: float = 1.0
+    slow_target_s: float = 60.0
+    slow_rounds: tuple[int, int] = (5, 20)
+
+    def rounds_for(self, seconds_per_round: float) -> int:
+        """Rounds that fill ``target_s`` at the warm-up's pace, within [min, max]."""
+        if seconds_per_round >= self.slow_round_s:
+            low, high = self.slow_rounds
+            return max(low, min(high, int(self.slow_target_s / seconds_per_round)))
+        wanted = int(self.target_s / max(seconds_per_round, 1e-6))
+        return max(self.min_rounds, min(self.max_rounds, wanted))
+
+
+# Why these numbers: p95 needs at least 20 samples to mean anything (the 19th of 20) and the
+# baseline's significance test wants 20+ per side; warm-up (3 rounds) prepares the statement
+# and pulls its pages into shared_buffers, the steady state the budgets are about. `ci`
+# (50 benchmarks, most under 5 ms) spends ~1 s on each: about a minute of measuring on top
+# of seeding. `default` spends ~3 s on each fast one. A statement slower than 1 s a round
+# (the 2M-task reports and the materialized-view refresh, budget 5 s) gets one warm-up and
+# as many rounds as fit in a minute, 20 at most and 5 at least: a 1-3 s report keeps its 20
+# samples (with 10, p95 is half the slowest round, and one stall of a shared runner fails
+# the budget), while a 30 s refresh, already far over any budget, does not eat the ~10
+# minutes `make perf` may spend.
+RUN_LENGTHS: Mapping[str, RunLength] = {
+    "ci": RunLength(warmup_rounds=3, min_rounds=20, max_rounds=300, target_s=1.0),
+    "default": RunLength(warmup_rounds=3, min_rounds=20, max_rounds=1000, target_s=3.0),
+    "large": RunLength(warmup_rounds=2, min_rounds=20, max_rounds=1000, target_s=5.0),
+}
+
+
+def run_length(profile: str) -> RunLength:
+    """The run length of a profile (unknown profiles run like ``default``)."""
+    return RUN_LENGTHS.get(profile, RUN_LENGTHS["default"])
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What the in-process verdict compares with: thresholds, and a baseline if one is given."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    baseline: ResultsFile | None = None
+    meta: RunMetadata | None = None  # this run, to tell whether latency may gate
+
+    def judge(self, record: BenchmarkRecord) -> BenchmarkVerdict:
+        """The gate's verdict on one benchmark, as ``pgperf compare`` would give it."""
+        if self.baseline is None:
+            return judge(record, None, self.thresholds)
+        before = self.baseline.by_key().get(record.key)
+        not_gating = latency_not_gating(self.baseline.meta, self.meta) if self.meta else None
+        return judge(record, before, self.thresholds, not_gating=not_gating, is_new=before is None)
+
+
+@dataclass(frozen=True)
+class BenchSession:
+    """What every benchmark of a run shares: the database, the catalog, the run length."""
+
+    dsn: str
+    catalog: Catalog
+    length: RunLength
+    judging: Judging = field(default_factory=Judging)
+    # What the run measured so far (index usage is attributed to them at the end).
+    records: list[BenchmarkRecord] = field(default_factory=list)
+
+    @property
+    def pickers(self) -> dict[str, str]:
+        """Picker name -> its SQL."""
+        return {name: path.read_text() for name, path in self.catalog.pickers.items()}
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A fresh session for one benchmark (its prepared statements die with it)."""
+        with connect(self.dsn) as conn:
+            yield conn
+            # PostgreSQL 15 publishes a session's index statistics lazily: publish them now,
+            # so the run's index-usage delta counts this benchmark.
+            PerformanceMonitor.flush_session_stats(conn)
+
+
+@dataclass
+class Armed:
+    """A benchmark ready to time on one connection: a round, and its evidence afterwards."""
+
+    spec: BenchSpec
+    budget_ms: float
+    one_round: Callable[[], object]
+    evidence: Callable[[], PlanFacts]
+    statements: tuple[Query, ...]
+    # statement -> seconds of each round (a page names its costliest query)
+    per_query_s: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _params(
+    conn: Connection, session: BenchSession, queries: Sequence[Query], persona: str
+) -> list[Params]:
+    # A global query on a user's page runs with the same values whoever looks at it.
+    return [
+        resolve_params(
+            conn,
+            q.params,
+            persona=persona if persona in q.personas else q.personas[0],
+            pickers=session.pickers,
+        )
+        for q in queries
+    ]
+
+
+def arm(conn: Connection, session: BenchSession, spec: BenchSpec) -> Armed:
+    """Resolve the benchmark's parameters on ``conn`` and set its plan mode."""
+    feature = session.catalog.feature(spec.feature)
+    if spec.kind == "page":
+        return _arm_page(conn, session, spec, feature)
+    if spec.kind == "write":
+        return _arm_writes(conn, session, spec, feature)
+    assert spec.query is not None
+    query = spec.query
+    mode: PlanMode = "custom" if spec.kind == "query" else "generic"
+    (params,) = _params(conn, session, [query], spec.persona)
+    explain.set_plan_mode(conn, mode)
+    return Armed(
+        spec,
+        feature.budget_ms,
+        lambda: explain.execute(conn, query.text, params),
+        lambda: explain.explain(conn, query.text, params, mode=mode),
+        (query,),
+    )
+
+
+def _arm_page(conn: Connection, session: BenchSession, spec: BenchSpec, feature: Feature) -> Armed:
+    params = _params(conn, session, feature.reads, spec.persona)
+    explain.set_plan_mode(conn, "custom")
+    per_query: dict[str, list[float]] = {q.name: [] for q in feature.reads}
+
+    def load_page() -> None:
+        for query, values in zip(feature.reads, params, strict=True):
+            start = time.perf_counter()
+            explain.execute(conn, query.text, values)
+            per_query[query.name].append(time.perf_counter() - start)
+
+    def evidence() -> PlanFacts:
+        facts = [
+            explain.explain(conn, q.text, p, mode="custom")
+            for q, p in zip(feature.reads, params, strict=True)
+        ]
+        return explain.combine(facts, [q.name for q in feature.reads])
+
+    return Armed(spec, feature.budget_ms, load_page, evidence, feature.reads, per_query)
+
+
+def _write_path(
+    conn: Connection, steps: Sequence[tuple[Query, Params]], *, evidence: bool
+) -> list[PlanFacts]:
+    """Run the write steps in one transaction that is always rolled back."""
+    facts: list[PlanFacts] = []
+    with conn.transaction(force_rollback=True):
+        carried: Params = {}
+        for query, params in steps:
+            values = {**params, **carried}
+            if evidence:
+                with conn.transaction(force_rollback=True):
+                    facts.append(explain.explain(conn, query.text, values, mode="custom"))
+            carried.update(explain.execute_returning(conn, query.text, values))
+    return facts
+
+
+def _arm_writes(
+    conn: Connection, session: BenchSession, spec: BenchSpec, feature: Feature
+) -> Armed:
+    steps = list(
+        zip(feature.writes, _params(conn, session, feature.writes, spec.persona), strict=True)
+    )
+    explain.set_plan_mode(conn, "custom")
+    names = [q.name for q in feature.writes]
+    return Armed(
+        spec,
+        feature.budget_ms,
+        lambda: _write_path(conn, steps, evidence=False),
+        lambda: explain.combine(_write_path(conn, steps, evidence=True), names),
+        feature.writes,
+    )
+
+
+def record_of(
+    conn: Connection,
+    armed: Armed,
+    samples_s: Sequence[float],
+    facts: PlanFacts,
+    *,
+    name: str,
+    cpu_pressure: float | None,
+) -> BenchmarkRecord:
+    """The benchmark's record: timings, plan evidence, and what the database says of both."""
+    queries = armed.statements
+    expected = tuple(sorted({i for q in queries for i in q.expected_indexes}))
+    # Rounded once: the file and the in-process verdict see the same numbers.
+    samples = [round(s * 1000, 4) for s in samples_s]
+    return BenchmarkRecord(
+        key=armed.spec.key,
+        name=name,
+        samples_ms=tuple(samples),
+        median_ms=statistics.median(samples),
+        p95_ms=round(percentile(samples, 95), 4),
+        budget_ms=armed.budget_ms,
+        p50_ms=round(percentile(samples, 50), 4),
+        p99_ms=round(percentile(samples, 99), 4),
+        rows=facts.rows,
+        buffers=facts.buffers,
+        server_ms=round(facts.server_ms, 4),
+        cpu_pressure=None if cpu_pressure is None else round(cpu_pressure, 3),
+        plan_indexes=facts.indexes,
+        expected_indexes=tuple(explain.resolve_expected(expected, facts.indexes)),
+        seq_scans=facts.seq_scans,
+        seqscan_allowed=tuple(sorted({t for q in queries for t in q.seqscan_allowed})),
+        plan=facts.plan,
+        large_seq_scans=tuple(explain.large_relations(conn, facts.seq_scans)),
+        sorts=facts.sorts,
+        keyset=armed.spec.kind in ("query", "generic") and queries[0].keyset,
+        missing_indexes=tuple(_missing(conn, expected)),
+        catalog_problems=tuple(_catalog_problems(conn, armed)),
+        per_query_ms={
+            n: round(statistics.median(t) * 1000, 4) for n, t in armed.per_query_s.items() if t
+        },
+    )
+
+
+def _missing(conn: Connection, entries: Sequence[str]) -> list[str]:
+    """Expected entries none of whose alternatives exists (named by their first choice)."""
+    names = [n for e in entries for n in explain.alternatives(e)]
+    absent = set(explain.missing_indexes(conn, names))
+    return [
+        explain.alternatives(e)[0]
+        for e in entries
+        if all(n in absent for n in explain.alternatives(e))
+    ]
+
+
+def _catalog_problems(conn: Connection, armed: Armed) -> list[str]:
+    """A query's 'partial' flag must match whether an expected index is partial."""
+    if armed.spec.kind != "query" or armed.spec.query is None:
+        return []
+    query = armed.spec.query
+    names = [n for e in query.expected_indexes for n in explain.alternatives(e)]
+    partial = explain.partial_indexes(conn, names)
+    if partial and not query.partial:
+        return [
+            f"{query.qualified} relies on partial index {', '.join(partial)}: declare "
+            '"partial": true so it is also measured under a generic plan'
+        ]
+    if query.partial and not partial:
+        return [f'{query.qualified} declares "partial" but none of its expected indexes is']
+    return []
+
+
+# --------------------------------------------------------------------------- pytest-benchmark
+
+
+def warm_up(length: RunLength, one_round: Callable[[], object]) -> float:
+    """Run the warm-up rounds; return the mean seconds of a round."""
+    warm: list[float] = []
+    while len(warm) < length.warmup_rounds:
+        warm.append(explain.timed(one_round))
+        if warm[-1] >= length.slow_round_s:
+            break  # one round of a slow report has warmed everything it reads
+    return statistics.mean(warm) if warm else 0.0
+
+
+def _timed_rounds(benchmark: Benchmark, length: RunLength, armed: Armed) -> list[float]:
+    rounds = length.rounds_for(warm_up(length, armed.one_round))
+    for timings in armed.per_query_s.values():
+        timings.clear()  # the warm-up's statements are not the steady state
+    samples: list[float] = []
+
+    def timed_round() -> None:
+        samples.append(explain.timed(armed.one_round))
+
+    benchmark.pedantic(timed_round, rounds=rounds, warmup_rounds=0, iterations=1)
+    return samples
+
+
+def run_benchmark(
+    benchmark: Benchmark, session: BenchSession, spec: BenchSpec, *, name: str
+) -> BenchmarkRecord:
+    """Measure one benchmark through pytest-benchmark and record its evidence in extra_info."""
+    with session.connection() as conn:
+        armed = arm(conn, session, spec)
+        with pressure_over() as pressure:
+            samples = _timed_rounds(benchmark, session.length, armed)
+        record = record_of(
+            conn, armed, samples, armed.evidence(), name=name, cpu_pressure=pressure.share
+        )
+    benchmark.group = spec.feature
+    benchmark.extra_info.update(record.to_extra_info())
+    return record
