@@ -11,6 +11,7 @@ has are measured alone (new); the base's own are left out (missing).
 from __future__ import annotations
 
 import random
+import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +35,13 @@ from pgperf.measure.plan import BenchSpec, all_specs
 from pgperf.measure.runner import Armed, BenchSession, arm, record_of, run_length, warm_up
 from pgperf.progress import QuietReporter, Reporter
 from pgperf.provision import ServerHandle
+from pgperf.verdict.paired import paired_change
 from pgperf.verdict.record import BenchmarkKey, BenchmarkRecord
+
+#: A benchmark whose interval is this narrow (half-width) needs no more paired rounds.
+PRECISION = 0.02
+#: A noisy benchmark gets more blocks of rounds: at most this many in all.
+EXTENSION = 4
 
 
 @dataclass(frozen=True)
@@ -90,13 +97,36 @@ def _timed_pairs(a: Armed, b: Armed, rounds: int, rng: random.Random) -> tuple[l
 
 
 def _rounds(session: BenchSession, a: Armed, b: Armed) -> int:
-    # Both warm-ups alternate, so neither arm starts the timed rounds colder than the other.
+    """Warm both arms up in alternation, so neither starts the timed rounds colder."""
     length = session.length
-    pace = max(warm_up(length, a.one_round), warm_up(length, b.one_round))
+    warm: list[float] = []
+    for _ in range(length.warmup_rounds):
+        warm.append(max(explain.timed(a.one_round), explain.timed(b.one_round)))
+        if warm[-1] >= length.slow_round_s:
+            break  # one round of a slow report has warmed everything it reads
     for armed in (a, b):
         for timings in armed.per_query_s.values():
             timings.clear()
-    return length.rounds_for(pace)
+    return length.rounds_for(statistics.mean(warm) if warm else 0.0)
+
+
+def _paired_rounds(
+    a: Armed, b: Armed, rounds: int, rng: random.Random, *, key: str
+) -> tuple[list[float], ...]:
+    """Blocks of paired rounds until the interval is precise enough, or EXTENSION blocks."""
+    base_s, head_s = _timed_pairs(a, b, rounds, rng)
+    for _ in range(EXTENSION - 1):
+        change = paired_change(_ms(base_s), _ms(head_s), key=key)
+        if change is not None and change.half_width <= PRECISION:
+            break
+        more_base, more_head = _timed_pairs(a, b, rounds, rng)
+        base_s += more_base
+        head_s += more_head
+    return base_s, head_s
+
+
+def _ms(seconds: Sequence[float]) -> list[float]:
+    return [s * 1000 for s in seconds]
 
 
 def measure_pair(
@@ -113,7 +143,7 @@ def measure_pair(
         a, b = arm(conn_a, base, specs[0]), arm(conn_b, head, specs[1])
         rounds = _rounds(base, a, b)
         with pressure_over() as pressure:
-            base_s, head_s = _timed_pairs(a, b, rounds, rng)
+            base_s, head_s = _paired_rounds(a, b, rounds, rng, key=str(specs[1].key))
         name = f"ab::{specs[1].key}"
         share = pressure.share
         records = (

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pgperf.verdict.findings import Status
+
+if TYPE_CHECKING:
+    from pgperf.verdict.verdict import Verdict
 
 #: How each status reads in a report (upper case for what needs a reviewer's eye).
 STATUS_LABELS: dict[Status, str] = {
@@ -36,3 +41,17 @@ def format_change(change: float | None) -> str:
 def status_label(status: Status) -> str:
     """The label of a status in every report."""
     return STATUS_LABELS[status]
+
+
+def rules_line(verdict: Verdict) -> str:
+    """The thresholds the verdict applied, in one line (an A/B's latency rule is the paired one)."""
+    t = verdict.thresholds
+    if verdict.against:
+        return (
+            f"profile {verdict.profile} · threshold +{t.regression:.0%} · latency on paired "
+            "rounds: fails above the threshold when the 95% interval excludes no change"
+        )
+    return (
+        f"profile {verdict.profile} · threshold +{t.regression:.0%} · latency floor "
+        f"{t.latency_floor_ms:g} ms · significance p < {t.significance:g}"
+    )

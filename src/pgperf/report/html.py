@@ -10,7 +10,7 @@ import html
 import json
 from collections.abc import Iterable, Sequence
 
-from pgperf.report import format_change, format_ms, status_label
+from pgperf.report import format_change, format_ms, rules_line, status_label
 from pgperf.report.bars import p95_chart
 from pgperf.report.forest import forest_plot
 from pgperf.verdict.findings import BenchmarkVerdict, Kind, Status
@@ -91,13 +91,11 @@ def _notes(verdict: Verdict) -> str:
 
 
 def _origins(verdict: Verdict) -> str:
-    t = verdict.thresholds
     lines = [verdict.against] if verdict.against else []
     lines += [
         f"results: {verdict.results_origin}",
         f"{'base arm' if verdict.against else 'baseline'}: {verdict.baseline_origin or 'none'}",
-        f"rules: regression +{t.regression:.0%} · latency floor {t.latency_floor_ms:g} ms · "
-        f"significance p < {t.significance:g}",
+        f"rules: {rules_line(verdict)}",
     ]
     return "".join(f'<div class="muted small">{_e(line)}</div>' for line in lines)
 

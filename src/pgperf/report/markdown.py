@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pgperf.report import format_change, format_ms, status_label
+from pgperf.report import format_change, format_ms, rules_line, status_label
 from pgperf.verdict.findings import BenchmarkVerdict
 from pgperf.verdict.verdict import Verdict
 
@@ -49,14 +49,6 @@ def _benchmark_rows(benchmarks: Sequence[BenchmarkVerdict]) -> list[list[str]]:
     ]
 
 
-def _settings_line(verdict: Verdict) -> str:
-    t = verdict.thresholds
-    return (
-        f"profile `{verdict.profile}` · threshold +{t.regression:.0%} · latency floor "
-        f"{t.latency_floor_ms:g} ms · significance p < {t.significance:g}"
-    )
-
-
 def _presence(verdict: Verdict) -> list[str]:
     lines = []
     if verdict.new:
@@ -71,7 +63,7 @@ def _presence(verdict: Verdict) -> list[str]:
 def render_markdown(verdict: Verdict) -> str:
     """The whole PR comment: headline, failures with reasons, features, collapsed details."""
     icon = "❌" if verdict.failed else "✅"
-    lines = [f"## {icon} pgperf — {verdict.headline}", "", _settings_line(verdict), ""]
+    lines = [f"## {icon} pgperf — {verdict.headline}", "", rules_line(verdict), ""]
     if verdict.against:
         lines[2:2] = [f"**{verdict.against}**: every change with its 95% interval", ""]
     if not verdict.has_baseline:

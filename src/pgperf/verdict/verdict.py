@@ -137,7 +137,9 @@ def latency_not_gating(baseline: RunMetadata, results: RunMetadata) -> str | Non
     )
 
 
-def run_notes(baseline: RunMetadata, results: RunMetadata) -> tuple[str, ...]:
+def run_notes(
+    baseline: RunMetadata, results: RunMetadata, *, other: str = "the baseline"
+) -> tuple[str, ...]:
     """What changed between the two runs besides the code: what-ifs, content hashes, settings."""
     notes = [
         f"the {role} is a what-if run ({meta.what_if.described}): its plan and work "
@@ -152,7 +154,7 @@ def run_notes(baseline: RunMetadata, results: RunMetadata) -> tuple[str, ...]:
     )
     if changed:
         notes.append(
-            f"changed since the baseline: {', '.join(changed)} (content hashes differ); "
+            f"changed against {other}: {', '.join(changed)} (content hashes differ); "
             "plan and work changes may come from them"
         )
     settings = sorted(
@@ -164,7 +166,7 @@ def run_notes(baseline: RunMetadata, results: RunMetadata) -> tuple[str, ...]:
         before, after = baseline.postgres.settings, results.postgres.settings
         shown = ", ".join(f"{k} {before.get(k, '-')} → {after.get(k, '-')}" for k in settings[:5])
         more = f" and {len(settings) - 5} more" if len(settings) > 5 else ""
-        notes.append(f"server settings differ from the baseline: {shown}{more}")
+        notes.append(f"server settings differ from {other}: {shown}{more}")
     return tuple(notes)
 
 
@@ -333,7 +335,11 @@ def compare_paired(
         profile=head.meta.profile,
         has_baseline=True,
         latency_gates=True,
-        notes=(*ab_notes(base.meta, head.meta), *run_notes(base.meta, head.meta)),
+        notes=(
+            *ab_notes(base.meta, head.meta),
+            *pressure_note(head),
+            *run_notes(base.meta, head.meta, other="the base arm"),
+        ),
         baseline_origin=origin(base, root=root),
         results_origin=origin(head, root=root),
         against=arm.against if arm else "same-run A/B",
@@ -351,6 +357,18 @@ def ab_notes(base: RunMetadata, head: RunMetadata) -> tuple[str, ...]:
         f"paired rounds in random order, NOT pinned to cores ({arm.pinning}): where the "
         "kernel puts the client and the two backends can move one arm against the other; "
         "trust the intervals only as far as this runner's A/A runs do (make selftest-ab)",
+    )
+
+
+def pressure_note(head: ResultsFile) -> tuple[str, ...]:
+    """How busy the machine was during an A/B (reported: both arms shared it, round by round)."""
+    shares = sorted(b.cpu_pressure for b in head.benchmarks if b.cpu_pressure is not None)
+    if not shares:
+        return ()
+    middle = shares[len(shares) // 2]
+    return (
+        f"CPU pressure during the paired rounds: median {middle:.0%}, worst {shares[-1]:.0%} "
+        "(both arms shared it round by round, so it exempts nothing)",
     )
 
 
