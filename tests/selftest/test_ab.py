@@ -209,5 +209,5 @@ def test_cpu_only_slowdowns_are_caught_and_a_ten_percent_change_is_only_reported
     ten = result.bench(TEN_PERCENT)
     assert ten["status"] != "fail", result.describe()
     assert 0.03 < ten["change"] < 0.19, result.describe()
-    assert re.search(r"\[[-+]\d+\.\d%, [-+]\d+\.\d%\], \d+ pairs", ten["reason"]), ten["reason"]
+    assert re.search(r"\[[-+]\d+\.\d%, [-+]\d+\.\d%\] over \d+ pairs", ten["reason"]), ten["reason"]
     assert result.bench(BYSTANDER)["status"] != "fail", result.describe()
