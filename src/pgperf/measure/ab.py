@@ -40,8 +40,10 @@ from pgperf.verdict.record import BenchmarkKey, BenchmarkRecord
 
 #: A benchmark whose interval is this narrow (half-width) needs no more paired rounds.
 PRECISION = 0.02
-#: A noisy benchmark gets more blocks of rounds: at most this many in all.
-EXTENSION = 4
+#: A noisy benchmark gets more blocks of rounds: at most this many in all, and no new block
+#: once its paired rounds have taken EXTENSION_S (a slow report's block takes seconds).
+EXTENSION = 8
+EXTENSION_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,13 @@ def _rounds(session: BenchSession, a: Armed, b: Armed) -> int:
 def _paired_rounds(
     a: Armed, b: Armed, rounds: int, rng: random.Random, *, key: str
 ) -> tuple[list[float], ...]:
-    """Blocks of paired rounds until the interval is precise enough, or EXTENSION blocks."""
+    """Blocks of paired rounds until the interval is precise enough, or the limits above."""
     base_s, head_s = _timed_pairs(a, b, rounds, rng)
     for _ in range(EXTENSION - 1):
         change = paired_change(_ms(base_s), _ms(head_s), key=key)
         if change is not None and change.half_width <= PRECISION:
+            break
+        if sum(base_s) + sum(head_s) >= EXTENSION_S:
             break
         more_base, more_head = _timed_pairs(a, b, rounds, rng)
         base_s += more_base
