@@ -58,11 +58,14 @@ def _line(values: Sequence[float | None], top: float, *, css: str) -> str:
 def _dots(values: Sequence[float | None], runs: Sequence[Run], top: float) -> str:
     return "".join(
         f'<circle class="run" cx="{_x(i, len(values)):.1f}" cy="{_y(v, top):.1f}" r="2">'
-        f"<title>{_e(runs[i].label)} · {_e(runs[i].created_at[:16])}: median "
-        f"{_e(format_ms(v))}</title></circle>"
+        f"<title>run {i + 1}: {_e(format_ms(v))}</title></circle>"
         for i, v in enumerate(values)
         if v is not None
     )
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 or value == int(value) else f"{value:.3g}"
 
 
 def describe(point: ChangePoint) -> str:
@@ -74,7 +77,7 @@ def describe(point: ChangePoint) -> str:
     if point.kind == "latency" and point.metric != "level":
         before, after = format_ms(float(point.before)), format_ms(float(point.after))
     elif isinstance(point.before, float) and isinstance(point.after, float):
-        before, after = f"{point.before:,.4g}", f"{point.after:,.4g}"
+        before, after = _count(point.before), _count(point.after)
     else:
         before, after = str(point.before), str(point.after)
     size = f" ({format_change(point.change)})" if point.change is not None else ""
@@ -184,29 +187,28 @@ def _svg(label: str, body: str) -> str:
     )
 
 
-def scans_sparkline(scans: Sequence[int | None], runs: Sequence[Run]) -> str:
+def scans_sparkline(scans: Sequence[int | None]) -> str:
     """An index's scans per run as bars; a run where it was not used is a red tick."""
     width, height = 180, 26
     step = width / max(len(scans), 1)
     top = max([s for s in scans if s is not None] or [1]) or 1
-    bars = []
+    bar = max(step - 1, 1)
+    used, unused = [], []
     for i, count in enumerate(scans):
-        x = i * step
-        tip = f"{runs[i].label}: {'not recorded' if count is None else f'{count:,} scans'}"
         if count is None:
             continue
-        if count == 0:
-            bars.append(
-                f'<rect class="unused" x="{x:.1f}" y="{height - 3}" width="{max(step - 1, 1):.1f}" '
-                f'height="3"><title>{_e(tip)}</title></rect>'
-            )
-        else:
-            h = max(2.0, (height - 2) * count / top)
-            bars.append(
-                f'<rect class="used" x="{x:.1f}" y="{height - h:.1f}" '
-                f'width="{max(step - 1, 1):.1f}" height="{h:.1f}"><title>{_e(tip)}</title></rect>'
-            )
+        h = 3.0 if count == 0 else max(2.0, (height - 2) * count / top)
+        (unused if count == 0 else used).append(
+            f"M{i * step:.1f},{height - h:.1f}h{bar:.1f}v{h:.1f}h{-bar:.1f}Z"
+        )
+    tip = " · ".join("-" if c is None else f"{c:,}" for c in scans)
+    paths = "".join(
+        f'<path class="{css}" d="{"".join(d)}"/>'
+        for css, d in (("used", used), ("unused", unused))
+        if d
+    )
     return (
         f'<svg class="spark" role="img" aria-label="scans per run" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}">{"".join(bars)}</svg>'
+        f'height="{height}" viewBox="0 0 {width} {height}"><title>scans per run: {_e(tip)}</title>'
+        f"{paths}</svg>"
     )

@@ -41,7 +41,7 @@ svg .p95{fill:none;stroke:#9ecbff;stroke-width:1.2}
 svg circle.run{fill:#0969da}svg .axis{stroke:#8c959f}
 svg .budget{stroke:#1f2328;stroke-dasharray:4 3}svg .budget-label,svg .budget-off{fill:#1f2328}
 svg .step{stroke:#cf222e;stroke-width:2}
-svg.spark rect.used{fill:#2da44e}svg.spark rect.unused{fill:#cf222e}
+svg.spark .used{fill:#2da44e}svg.spark .unused{fill:#cf222e}
 tr.stopped td{background:#fff5f5}code{font-size:12px}
 """
 
@@ -190,7 +190,7 @@ def _index_row(series: IndexSeries, history: History) -> str:
     return (
         f'<tr class="{"stopped" if stopped else ""}" data-index="{_e(series.index)}">'
         f"<td><code>{_e(series.index)}</code></td><td>{_e(series.table)}</td>"
-        f"<td>{scans_sparkline(series.scans, history.runs)}</td>"
+        f"<td>{scans_sparkline(series.scans)}</td>"
         f'<td class="num">{"-" if last is None else f"{last:,}"}</td><td>{_e(state)}</td></tr>'
     )
 
