@@ -338,8 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=METRIC:RUN:FACTOR",
-        help="inject a step from a run on (1-based): 'KEY=median_ms:16:1.3', 'KEY=buffers:21:1.25', "
-        "'KEY=plan:24' (another plan), 'INDEX=scans:24' (the index unused)",
+        help="inject a step from a run on (1-based): 'KEY=median_ms:16:1.3', "
+        "'KEY=buffers:21:1.25', 'KEY=plan:24' (another plan), 'INDEX=scans:24' (unused)",
     )
     tab = sub.add_parser("table", help="the detection table over many noise draws")
     tab.add_argument("--seeds", type=int, default=50)

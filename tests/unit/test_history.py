@@ -37,7 +37,8 @@ def _tool() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "history_synthetic", ROOT / "tools" / "history_synthetic.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["history_synthetic"] = module
     spec.loader.exec_module(module)
@@ -92,7 +93,8 @@ def test_synthetic_steps_are_found_at_their_run_and_nothing_else() -> None:
     assert _found(history) == {(LATENCY_KEY, "median_ms", 15), (WORK_KEY, "buffers", 20)}
     latency = next(p for p in history.change_points if p.metric == "median_ms")
     assert latency.kind == "latency"
-    assert latency.pvalue is not None and latency.pvalue < 1e-5
+    assert latency.pvalue is not None
+    assert latency.pvalue < 1e-5
     assert latency.change == pytest.approx(0.30, abs=0.08)
     work = next(p for p in history.change_points if p.metric == "buffers")
     assert work.pvalue is None  # exact: no statistics
@@ -116,14 +118,16 @@ def test_a_plan_change_and_an_index_falling_out_of_use_name_the_commit() -> None
     index = next(p for p in history.change_points if p.kind == "index")
     assert (index.subject, index.position, index.after) == ("idx_tasks_user_created", 6, 0.0)
     # the newest run is not the one that changed: neither is new
-    assert not plan.new and not index.new
+    assert not plan.new
+    assert not index.new
 
 
 def test_a_change_in_the_newest_run_is_new() -> None:
     steps = [synth.Injected(WORK_KEY, "buffers", 8, 1.5)]
     history = _history(synth.noisy_copies(SOURCE, NOISE, 9, seed=3, steps=steps))
     (point,) = history.change_points
-    assert point.new and point.position == 8
+    assert point.new
+    assert point.position == 8
     assert history.recent(1) == (point,)
 
 
@@ -231,7 +235,8 @@ def test_the_command_reads_a_folder_and_writes_page_json_and_markdown(
     assert set(point) >= {"commit", "date", "before", "after", "pvalue", "new", "file"}
     assert WORK_KEY.replace("|", "\\|") in (out / "history.md").read_text()
     page = (out / "history.html").read_text()
-    assert "Content-Security-Policy" in page and "<script" not in page
+    assert "Content-Security-Policy" in page
+    assert "<script" not in page
     assert f'data-subject="{WORK_KEY}"' in page
     assert "run 6" in capsys.readouterr().out
 
