@@ -274,10 +274,12 @@ def _detect(
         levels = levels or run_level
         for b in benchmarks:
             if metric in b.values:
-                steps = latency_steps(b.values[metric][:upto], run_level, detection)
-                found.append(
-                    _Found(str(b.key), b.key.feature, metric, "latency", steps, table[str(b.key)])
-                )
+                values = table[str(b.key)]
+                steps = latency_steps(values, run_level, detection)
+                # The levels around a step at a typical run's speed: a fast or slow night
+                # would otherwise shift the size of the step it happens to be next to.
+                steady = [None if v is None else v / run_level[i] for i, v in enumerate(values)]
+                found.append(_Found(str(b.key), b.key.feature, metric, "latency", steps, steady))
     flat = [1.0] * upto
     found.append(
         _Found(WHOLE_RUN, "", "level", "latency", latency_steps(levels, flat, detection), levels)
