@@ -193,7 +193,8 @@ def scans_sparkline(scans: Sequence[int | None]) -> str:
     step = width / max(len(scans), 1)
     top = max([s for s in scans if s is not None] or [1]) or 1
     bar = max(step - 1, 1)
-    used, unused = [], []
+    used: list[str] = []
+    unused: list[str] = []
     for i, count in enumerate(scans):
         if count is None:
             continue
