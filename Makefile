@@ -11,7 +11,7 @@ PYTEST := $(BIN)/python -m pytest
 
 .PHONY: help venv lint test test-unit test-integration perf baseline clean bench-seed
 .PHONY: lint-workflows report perf-crosscheck bench-indexes perf-load perf-load-sweep baseline-load
-.PHONY: selftest-aa selftest-ab perf-ab
+.PHONY: selftest-aa selftest-ab perf-ab history
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -38,6 +38,12 @@ lint-workflows: $(STAMP) ## actionlint and zizmor on .github/workflows (both mus
 
 report: $(STAMP) ## the HTML report of reports/results.json (against its profile's baseline)
 	$(BIN)/pgperf report reports/results.json -o reports/report.html
+
+history: $(STAMP) ## DIR's results files as a series: reports/history.html, .json, .md (change points)
+	@test -n "$(DIR)" || { echo "make history: name the results, e.g. make history DIR=reports/selftest-aa-ci"; exit 2; }
+	@mkdir -p reports
+	$(BIN)/pgperf history $(DIR) -o reports/history.html --json reports/history.json \
+	  --markdown reports/history.md
 
 test-unit: $(STAMP) ## the engine's unit tests (no database)
 	$(PYTEST) tests/unit

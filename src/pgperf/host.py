@@ -1,6 +1,6 @@
 """The machine a run measures on: CPU model and size, CPU pressure, process CPU, git commit.
 
-Pure: reads /proc and asks git, never a database.
+Pure: reads /proc and asks git (the commit, and when it was made), never a database.
 
 CPU pressure (Linux PSI) is the share of a stretch of time some task waited for a CPU. A
 benchmark alone on the machine keeps it near 0: the client and its server backend take
@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 #: Linux >= 4.20 with PSI enabled; absent elsewhere (then pressure is unknown, never 0).
@@ -95,6 +96,21 @@ def git_commit(project_root: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}+dirty" if dirty else head
+
+
+def commit_time(project_root: Path, commit: str) -> datetime | None:
+    """When ``commit`` was committed, by the project's git; None when git does not know it."""
+    sha = commit.removesuffix("+dirty")
+    if not sha or not all(c in "0123456789abcdef" for c in sha.lower()):
+        return None  # never hand git an option or a revision expression from a file
+    try:
+        stamp = _git(project_root, "show", "-s", "--format=%cI", f"{sha}^{{commit}}")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
 
 
 def _git(root: Path, *args: str) -> str:

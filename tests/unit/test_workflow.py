@@ -48,7 +48,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
 def test_jobs_have_their_own_least_permissions_and_a_timeout() -> None:
     assert "\npermissions: {}\n" in WORKFLOW
     jobs = _jobs()
-    assert set(jobs) == {"ab", "perf", "comment"}
+    assert set(jobs) == {"ab", "perf", "comment", "history", "history-issues"}
     for name, body in jobs.items():
         assert "\n    timeout-minutes:" in body, name
         assert "\n    permissions:\n" in body, name
@@ -56,6 +56,12 @@ def test_jobs_have_their_own_least_permissions_and_a_timeout() -> None:
     assert "write" not in jobs["ab"].split("steps:", 1)[0]
     assert "pull-requests: write" in jobs["comment"]
     assert "contents" not in jobs["comment"].split("steps:", 1)[0]
+    # Only the issues job may write issues, and it writes nothing else.
+    writers = [n for n, b in jobs.items() if "issues: write" in b.split("steps:", 1)[0]]
+    assert writers == ["history-issues"]
+    assert "write" not in jobs["history"].split("steps:", 1)[0]
+    issues_perms = jobs["history-issues"].split("permissions:", 1)[1].split("steps:", 1)[0]
+    assert issues_perms.count("write") == 1
 
 
 def test_runs_are_grouped_per_ref_and_checkout_keeps_no_token() -> None:
@@ -185,3 +191,195 @@ def test_later_pushes_update_the_first_marked_comment(
     log = _post_comment(tmp_path, fake_gh, existing="555\n777\n")
     assert log[1].startswith("api --method PATCH repos/acme/platform/issues/comments/555")
     assert not any("POST" in line for line in log)
+
+
+# --------------------------------------------------------------------------- the history jobs
+
+HISTORY_FETCH = ROOT / ".github" / "scripts" / "fetch-history.sh"
+HISTORY_ISSUES = ROOT / ".github" / "scripts" / "history-issues.sh"
+
+# Runs 201..205 on main; 202 kept no results (a run that died early); 205 is the current run.
+FAKE_GH_RUNS = """#!/usr/bin/env bash
+echo "$*" >> "$GH_LOG"
+case "$1 $2" in
+  "run list") printf '205\\n204\\n203\\n202\\n201\\n' ;;
+  "run download")
+    run="$3"; shift 3; name=""; dir=""
+    while [ $# -gt 0 ]; do
+      case "$1" in --name) name="$2"; shift ;; --dir) dir="$2"; shift ;; esac; shift
+    done
+    [ "$name" = "perf-report-default" ] || exit 1
+    [ "$run" != 202 ] || { mkdir -p "$dir"; echo partial > "$dir/summary.md"; exit 1; }
+    mkdir -p "$dir"; echo "results of $run" > "$dir/results.json" ;;
+esac
+"""
+
+
+def test_history_job_runs_after_the_nightly_and_builds_the_page() -> None:
+    jobs = _jobs()
+    history = jobs["history"]
+    assert "needs: perf" in history
+    assert "github.event_name == 'schedule'" in history
+    assert "github.ref == 'refs/heads/main'" in history
+    assert "fetch-depth: 0" in history  # commit times order the runs
+    assert "name: perf-report-default" in history
+    assert "HISTORY_RUNS: 30" in history
+    assert "make history DIR=history" in history
+    assert 'cat reports/history.md >> "$GITHUB_STEP_SUMMARY"' in history
+    assert "name: perf-history" in history
+    issues = jobs["history-issues"]
+    assert "needs: history" in issues
+    assert ".github/scripts/history-issues.sh history/history.json" in issues
+
+
+def test_fetch_history_takes_the_last_runs_that_kept_results(
+    tmp_path: Path, fake_gh: dict[str, str]
+) -> None:
+    (tmp_path / "bin" / "gh").write_text(FAKE_GH_RUNS)
+    env = {**fake_gh, "GITHUB_RUN_ID": "205"}
+    done = subprocess.run(
+        ["bash", str(HISTORY_FETCH), "default", "main", "2", "hist"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    got = sorted(p.parent.name for p in (tmp_path / "hist").glob("*/results.json"))
+    assert got == ["run-203", "run-204"]  # newest first, the current run and 202 left out
+    assert not (tmp_path / "hist" / "run-202").exists()  # no half-downloaded folder stays
+    assert "2 earlier default results from main (asked for 2)" in done.stdout
+    log = (tmp_path / "gh.log").read_text().splitlines()
+    assert log[0].startswith("run list --repo acme/platform --workflow perf.yml --branch main")
+    assert [line.split()[2] for line in log[1:]] == ["204", "203"]
+
+
+FAKE_GH_ISSUES = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "$GH_LOG"
+if [ "$1 $2" = "issue list" ]; then printf '%s' "$OPEN_ISSUES"; fi
+"""
+
+HISTORY_JSON = {
+    "format": "pgperf-history",
+    "change_points": [
+        {
+            "benchmark": "dashboard/page|median|page",
+            "metric": "median_ms",
+            "kind": "latency",
+            "run": 30,
+            "commit": "abc123",
+            "date": "2026-01-30",
+            "before": 1.0,
+            "after": 1.3,
+            "change": 0.3,
+            "new": True,
+        },
+        {
+            "benchmark": "dashboard/page|median|page",
+            "metric": "plan",
+            "kind": "plan",
+            "run": 30,
+            "commit": "abc123",
+            "date": "2026-01-30",
+            "before": "a (x)",
+            "after": "b (y)",
+            "change": None,
+            "new": True,
+        },
+        {
+            "benchmark": "reports/page|heavy|page",
+            "metric": "buffers",
+            "kind": "work",
+            "run": 29,
+            "commit": "abc122",
+            "date": "2026-01-29",
+            "before": 100.0,
+            "after": 125.0,
+            "change": 0.25,
+            "new": True,
+        },
+        {
+            "benchmark": "agents/page|heavy|page",
+            "metric": "p95_ms",
+            "kind": "latency",
+            "run": 12,
+            "commit": "0ld",
+            "date": "2026-01-12",
+            "before": 1.0,
+            "after": 2.0,
+            "change": 1.0,
+            "new": False,
+        },
+    ],
+}
+
+
+def _issues(tmp_path: Path, fake_gh: dict[str, str], open_issues: str) -> list[str]:
+    import json
+
+    (tmp_path / "bin" / "gh").write_text(FAKE_GH_ISSUES)
+    (tmp_path / "history.json").write_text(json.dumps(HISTORY_JSON))
+    env = {**fake_gh, "OPEN_ISSUES": open_issues, "RUN_URL": "https://run/9"}
+    subprocess.run(
+        ["bash", str(HISTORY_ISSUES), "history.json"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return (tmp_path / "gh.log").read_text().splitlines()
+
+
+def test_new_change_points_open_one_issue_per_benchmark(
+    tmp_path: Path, fake_gh: dict[str, str]
+) -> None:
+    log = "\n".join(_issues(tmp_path, fake_gh, open_issues="[]"))
+    created = [line for line in log.split("\nissue ") if line.startswith("create")]
+    assert len(created) == 2  # two benchmarks have new change points; the old one none
+    assert "--title perf: change point in dashboard/page|median|page" in created[0]
+    assert "**median_ms** (latency): 1 → 1.3 (+30%) from run 30, commit `abc123`" in created[0]
+    assert "**plan** (plan): a (x) → b (y) from run 30" in created[0]
+    assert "https://run/9" in created[0]
+    assert "--title perf: change point in reports/page|heavy|page" in created[1]
+    assert "agents/page" not in log
+    assert "comment" not in log
+
+
+def test_an_open_issue_of_the_same_title_is_updated_not_duplicated(
+    tmp_path: Path, fake_gh: dict[str, str]
+) -> None:
+    import json
+
+    open_issues = json.dumps(
+        [
+            {"number": 41, "title": "perf: change point in dashboard/page|median|page (old)"},
+            {"number": 42, "title": "perf: change point in dashboard/page|median|page"},
+        ]
+    )
+    log = _issues(tmp_path, fake_gh, open_issues=open_issues)
+    comments = [line for line in log if line.startswith("issue comment")]
+    # both titles answer the (fuzzy) search; only #42's is exact, and it gets the comment
+    assert len(comments) == 1
+    assert comments[0].startswith("issue comment 42 --repo acme/platform --body")
+    creates = [line for line in log if line.startswith("issue create")]
+    assert len(creates) == 1  # the other benchmark has no issue of its title yet
+    assert "perf: change point in reports/page|heavy|page" in creates[0]
+
+
+def test_no_new_change_point_touches_no_issue(tmp_path: Path, fake_gh: dict[str, str]) -> None:
+    import json
+
+    (tmp_path / "bin" / "gh").write_text(FAKE_GH_ISSUES)
+    quiet = {"change_points": [{**HISTORY_JSON["change_points"][3]}]}
+    (tmp_path / "history.json").write_text(json.dumps(quiet))
+    done = subprocess.run(
+        ["bash", str(HISTORY_ISSUES), "history.json"],
+        cwd=tmp_path,
+        env=fake_gh,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "no new change point" in done.stdout
+    assert not (tmp_path / "gh.log").exists()

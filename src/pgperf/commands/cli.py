@@ -17,6 +17,7 @@ from pgperf.commands import (
     compare,
     db,
     doctor,
+    history,
     load_sweep,
     pgbench_export,
     report,
@@ -39,7 +40,18 @@ EPILOG = """\
 exit codes: 0 pass, 1 regression (or a check that failed), 2 bad input, 130 interrupted.
 Settings: every --flag has a PGPERF_* environment variable (see each command's --help)."""
 
-COMMANDS = (doctor, seed, db, compare, ab, baseline, report, pgbench_export, load_sweep)
+COMMANDS = (
+    doctor,
+    seed,
+    db,
+    compare,
+    ab,
+    baseline,
+    report,
+    history,
+    pgbench_export,
+    load_sweep,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
