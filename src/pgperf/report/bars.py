@@ -6,20 +6,16 @@ Bars are on a log scale, so a 0.2 ms query and a 2 s report are both readable ag
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
 from pgperf.report import format_ms
+from pgperf.report.htmlparts import esc as _e
 from pgperf.verdict.findings import BenchmarkVerdict
 from pgperf.verdict.verdict import FeatureSummary
 
 # Chart geometry (px): label column, bar area, one row per benchmark.
 _LABEL_W, _BAR_W, _ROW_H, _TOP = 300, 420, 30, 26
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _x(value: float, scale: tuple[float, float]) -> float:

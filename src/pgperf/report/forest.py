@@ -8,10 +8,10 @@ forbids scripts and fetches.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from pgperf.report import format_change
+from pgperf.report.htmlparts import esc as _e
 from pgperf.verdict.findings import BenchmarkVerdict, Status
 
 _LABEL_W, _PLOT_W, _ROW_H, _TOP = 300, 460, 22, 30
@@ -22,10 +22,6 @@ _COLOURS = {
 }
 _PASS = "#1a7f37"
 _GREY = "#8c959f"
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _span(benchmarks: Sequence[BenchmarkVerdict], threshold: float) -> float:

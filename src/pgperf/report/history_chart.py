@@ -9,10 +9,10 @@ plan, the work or the rows changed. Every mark has a <title>: hovering it says w
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from pgperf.report import format_change, format_ms
+from pgperf.report.htmlparts import esc as _e
 from pgperf.verdict.history import ChangePoint, Run
 
 # Geometry (px): plot area inside the margins.
@@ -26,10 +26,6 @@ _MARKS = {
     "work": ("#bc4c00", "work changed"),
     "rows": ("#57606a", "rows changed"),
 }
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _x(position: int, runs: int) -> float:

@@ -12,7 +12,8 @@ from itertools import groupby
 
 from pgperf.report import format_ms
 from pgperf.report.history_chart import describe, latency_chart, level_chart, scans_sparkline
-from pgperf.report.html import CSP, _e, _table
+from pgperf.report.htmlparts import CSP, html_table
+from pgperf.report.htmlparts import esc as _e
 from pgperf.verdict.history import WHOLE_RUN, BenchmarkSeries, ChangePoint, History, IndexSeries
 
 _CSS = """
@@ -99,9 +100,9 @@ def _size(point: ChangePoint) -> str:
     return f"{point.change:+.0%}"
 
 
-def _change_table(points: Sequence[ChangePoint], history: History, *, css: str) -> str:
+def _changetable(points: Sequence[ChangePoint], history: History, *, css: str) -> str:
     header = ["series", "kind", "what", "size", "first run after it", "p"]
-    return _table(header, (_change_row(p, history) for p in points), css=css)
+    return html_table(header, (_change_row(p, history) for p in points), css=css)
 
 
 def _recent(history: History, last: int) -> str:
@@ -109,14 +110,14 @@ def _recent(history: History, last: int) -> str:
     head = f'<h2 id="recent">Change points in the last {min(last, len(history.runs))} runs</h2>'
     if not recent:
         return head + '<div class="calm">No change point in these runs.</div>'
-    return head + _change_table(recent, history, css="recent")
+    return head + _changetable(recent, history, css="recent")
 
 
 def _all(history: History, last: int) -> str:
     older = [p for p in history.change_points if p not in history.recent(last)]
     if not older:
         return ""
-    table = _change_table(older, history, css="older")
+    table = _changetable(older, history, css="older")
     return f"<details><summary>{len(older)} earlier change points</summary>{table}</details>"
 
 
@@ -203,8 +204,8 @@ def _indexes(history: History) -> str:
     used = [s for s in ordered if any(s.scans)]
     never = [s for s in ordered if not any(s.scans)]
     header = ["index", "table", "scans per run", "last run", ""]
-    table = _table(header, (_index_row(s, history) for s in used), css="index-history")
-    folded = _table(header, (_index_row(s, history) for s in never), css="index-never")
+    table = html_table(header, (_index_row(s, history) for s in used), css="index-history")
+    folded = html_table(header, (_index_row(s, history) for s in never), css="index-never")
     return (
         f'<h2 id="indexes">Index use</h2>{table}'
         f"<details><summary>{len(never)} indexes no benchmark used in any run</summary>"
@@ -224,7 +225,7 @@ def _runs(history: History) -> str:
         for i, r in enumerate(history.runs)
     )
     header = ["run", "commit", "ordered by", "measured", "machine", "file"]
-    return f'<h2 id="runs">Runs</h2><div>{_table(header, rows, css="runs")}</div>'
+    return f'<h2 id="runs">Runs</h2><div>{html_table(header, rows, css="runs")}</div>'
 
 
 def render_history_html(history: History, *, last: int) -> str:

@@ -6,18 +6,17 @@ forbids any network fetch, so the page renders the same offline, from a CI artif
 
 from __future__ import annotations
 
-import html
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from pgperf.report import format_change, format_ms, rules_line, status_label
 from pgperf.report.bars import p95_chart
 from pgperf.report.forest import forest_plot
+from pgperf.report.htmlparts import CSP, html_table
+from pgperf.report.htmlparts import esc as _e
 from pgperf.verdict.findings import BenchmarkVerdict, Kind, Status
 from pgperf.verdict.record import BenchmarkRecord, IndexUsage, ResultsFile, RunMetadata
 from pgperf.verdict.verdict import FeatureSummary, Verdict
-
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
@@ -51,19 +50,8 @@ details pre{max-height:320px;overflow:auto;background:#f6f8fa;padding:8px;font-s
 """
 
 
-def _e(value: object) -> str:
-    """HTML-escape any value (quotes too: values also land in attributes)."""
-    return html.escape(str(value), quote=True)
-
-
 def _badge(status: Status) -> str:
     return f'<span class="badge s-{_e(status.value)}">{_e(status_label(status))}</span>'
-
-
-def _table(header: Sequence[str], rows: Iterable[str], *, css: str = "") -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    cls = f' class="{_e(css)}"' if css else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _size(num_bytes: int) -> str:
@@ -108,7 +96,7 @@ def _failures(verdict: Verdict) -> str:
         f"<td>{_e(b.rule.value if b.rule else '')}</td><td>{_e(b.reason)}</td></tr>"
         for b in verdict.failures
     )
-    table = _table(["feature", "benchmark", "rule", "why"], rows, css="failures")
+    table = html_table(["feature", "benchmark", "rule", "why"], rows, css="failures")
     return f'<h2 id="failures">What failed</h2>{table}'
 
 
@@ -127,7 +115,7 @@ def _overview(verdict: Verdict) -> str:
         for f in verdict.features
     )
     header = ["feature", "verdict", "worst p95", "budget", "median change", "failed"]
-    return f"<h2>Features</h2>{_table(header, rows, css='features')}"
+    return f"<h2>Features</h2>{html_table(header, rows, css='features')}"
 
 
 # --------------------------------------------------------------------------- per feature
@@ -238,7 +226,7 @@ def _feature_section(
         "plan",
         "findings",
     ]
-    table = _table(header, (_bench_row(b) for b in benchmarks), css="benchmarks")
+    table = html_table(header, (_bench_row(b) for b in benchmarks), css="benchmarks")
     chart = (
         forest_plot(feature.feature, benchmarks, verdict.thresholds.regression)
         if verdict.has_baseline
@@ -277,7 +265,7 @@ def _index_usage(meta: RunMetadata) -> str:
     wasted = _size(sum(u.size_bytes for u in unused))
     summary = f"{len(unused)} of {len(usage)} indexes unused by the benchmarks ({wasted})"
     header = ["index", "table", "category", "size", "scans", "", "used by"]
-    table = _table(header, (_index_row(u) for u in usage), css="index-usage")
+    table = html_table(header, (_index_row(u) for u in usage), css="index-usage")
     return f'<h2 id="indexes">Index usage</h2><p>{_e(summary)}</p>{table}'
 
 
@@ -317,7 +305,7 @@ def _environment(results: ResultsFile, baseline: ResultsFile | None) -> str:
         _env_row(n, c, b, compared=baseline is not None)
         for n, c, b in zip(names, current, before, strict=True)
     )
-    table = _table(["", "current", "baseline"], rows, css="environment")
+    table = html_table(["", "current", "baseline"], rows, css="environment")
     return f'<h2 id="environment">Environment</h2>{table}'
 
 
