@@ -25,6 +25,8 @@ from pathlib import Path
 
 #: Linux >= 4.20 with PSI enabled; absent elsewhere (then pressure is unknown, never 0).
 PSI_CPU = Path("/proc/pressure/cpu")
+#: Linux's id of the current boot: differs on a new VM of the same type, and after a reboot.
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -38,6 +40,8 @@ class MachineInfo:
     memory_gb: int
     os: str = ""
     python: str = ""
+    # This boot of this machine: a new VM of the same type, or a reboot, has another one.
+    instance: str = ""
 
     @property
     def described(self) -> str:
@@ -85,7 +89,15 @@ def machine_info() -> MachineInfo:
         memory_gb=memory,
         os=f"{platform.system()} {platform.release()} {platform.machine()}",
         python=python,
+        instance=_boot_id(),
     )
+
+
+def _boot_id() -> str:
+    try:
+        return BOOT_ID.read_text().strip()
+    except OSError:
+        return ""
 
 
 def git_commit(project_root: Path) -> str | None:

@@ -290,6 +290,7 @@ class RunMetadata:
                 "memory_gb": self.machine.memory_gb,
                 "os": self.machine.os,
                 "python": self.machine.python,
+                "instance": self.machine.instance,
             },
             "git_commit": self.git_commit,
             "created_at": self.created_at,

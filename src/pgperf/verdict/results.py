@@ -102,6 +102,7 @@ def _parse_machine(raw: Mapping[str, Any]) -> MachineInfo:
         memory_gb=int(measure(memory, f"{where}.memory_gb")) if memory is not None else 0,
         os=str(raw.get("os") or ""),
         python=str(raw.get("python") or ""),
+        instance=str(raw.get("instance") or ""),
     )
 
 

@@ -123,6 +123,9 @@ def latency_not_gating(baseline: RunMetadata, results: RunMetadata) -> str | Non
             if before.described != after.described
             else "another machine (fingerprint differs)"
         )
+    elif (before.instance or after.instance) and before.instance != after.instance:
+        # Hosted runners of one type share CPU model, cores and memory, not their speed.
+        reasons.append("another boot or VM of the same machine type (its instance differs)")
     if baseline.postgres.major != results.postgres.major:
         reasons.append(
             f"another PostgreSQL major ({baseline.postgres.major} → {results.postgres.major})"
@@ -133,7 +136,7 @@ def latency_not_gating(baseline: RunMetadata, results: RunMetadata) -> str | Non
         return None
     return (
         f"the baseline comes from {' and '.join(reasons)}: latency is reported as information, "
-        "not failure; plan, work and budget still gate"
+        "not failure; plan, work and budget still gate (`pgperf ab` judges latency in one run)"
     )
 
 
