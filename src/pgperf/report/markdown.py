@@ -49,6 +49,11 @@ def _benchmark_rows(benchmarks: Sequence[BenchmarkVerdict]) -> list[list[str]]:
     ]
 
 
+def _sides(verdict: Verdict) -> tuple[str, str]:
+    """What the two sides are called: the base and head arms of an A/B, else the runs."""
+    return ("base", "head") if verdict.against else ("baseline", "current")
+
+
 def _presence(verdict: Verdict) -> list[str]:
     lines = []
     if verdict.new:
@@ -71,7 +76,7 @@ def render_markdown(verdict: Verdict) -> str:
     if verdict.latency_note:
         lines += [f"> ⚠️ {verdict.latency_note}.", ""]
     if verdict.failures:
-        header = ["feature", "benchmark", "rule", "baseline", "current", "reason"]
+        header = ["feature", "benchmark", "rule", *_sides(verdict), "reason"]
         lines += ["### Failures", "", *_table(header, _failure_rows(verdict.failures)), ""]
     feature_rows = [
         [
@@ -83,7 +88,7 @@ def render_markdown(verdict: Verdict) -> str:
         ]
         for f in verdict.features
     ]
-    header = ["feature", "p95 (worst)", "budget", "change vs baseline", "verdict"]
+    header = ["feature", "p95 (worst)", "budget", f"change vs {_sides(verdict)[0]}", "verdict"]
     lines += ["### Features", "", *_table(header, feature_rows), ""]
     presence = _presence(verdict)
     lines += [*(f"{line}  " for line in presence), ""] if presence else []
@@ -92,7 +97,7 @@ def render_markdown(verdict: Verdict) -> str:
 
 
 def _details(verdict: Verdict) -> list[str]:
-    header = ["feature", "benchmark", "baseline", "current", "change", "verdict", "reason"]
+    header = ["feature", "benchmark", *_sides(verdict), "change", "verdict", "reason"]
     origins = [f"- results: `{verdict.results_origin}`"]
     if verdict.baseline_origin:
         origins.insert(0, f"- baseline: `{verdict.baseline_origin}`")

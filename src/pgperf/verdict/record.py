@@ -245,8 +245,11 @@ class AbArm:
 
     @property
     def against(self) -> str:
-        """``same-run A/B against main (1a2b3c4d5e6f)``."""
-        return f"same-run A/B against {self.ref} ({self.base_commit[:12]})"
+        """``same-run A/B against main (1a2b3c4d5e6f)``, or against the commit alone."""
+        short = self.base_commit[:12]
+        if self.base_commit.startswith(self.ref):
+            return f"same-run A/B against {short}"
+        return f"same-run A/B against {self.ref} ({short})"
 
     def to_json(self) -> dict[str, Any]:
         """The results file's ``"ab"`` object."""
