@@ -9,7 +9,7 @@ benchmark and, for an injected run, to the features its injection touches:
 * ``evidence_spill``: the reports and analytics with ``--what-if-setting work_mem=64kB``;
 * ``evidence_wal``: the playground with four more indexes on tasks (two btree, two GIN)
   through ``--what-if-sql``;
-* ``evidence_data``: the dashboard after an UPDATE of three of the heavy user's tasks;
+* ``evidence_data``: the dashboard after three of the heavy user's tasks took 1 ms longer;
 * ``evidence_census``: the dashboard with a competing partial index that serves the users
   of an id range the personas are not in.
 """
