@@ -18,8 +18,7 @@ from pgperf.data.database import Connection
 from pgperf.measure import explain, nodes
 from pgperf.measure.catalog import Query
 from pgperf.measure.params import MeasureError, resolve_params
-from pgperf.verdict.plans import walk
-from pgperf.verdict.record import PlanShape
+from pgperf.verdict.plans import PlanShape, walk
 
 #: Users planned per query: enough to meet the users whose plan differs from the personas'.
 SAMPLE_USERS = 50

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 
 from pgperf.report.plandiff import DiffNode, diff_by_statement, new_shapes, plans_differ
 from pgperf.verdict.findings import BenchmarkVerdict
-from pgperf.verdict.record import BenchmarkRecord, PlanShape
+from pgperf.verdict.plans import PlanShape
+from pgperf.verdict.record import BenchmarkRecord
 
 CSS = """
 table.plandiff td{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}

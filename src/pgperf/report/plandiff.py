@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pgperf.verdict.plans import MEASURED, node_name, spill_of, strip_measured
-from pgperf.verdict.record import BenchmarkRecord, PlanShape
+from pgperf.verdict.plans import MEASURED, PlanShape, node_name, spill_of, strip_measured
+from pgperf.verdict.record import BenchmarkRecord
 
 Change = Literal["same", "changed", "added", "removed"]
 #: Marks of each change in a text diff (GitHub colours ``+`` and ``-`` lines of a diff block).

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 
 from pgperf.stats import relative_change
 from pgperf.verdict.findings import Finding, Kind, Rule, Thresholds
-from pgperf.verdict.plans import SPILL_SEPARATOR, spilled_node
-from pgperf.verdict.record import PAGE, BenchmarkRecord, PlanShape, ResultDigest
+from pgperf.verdict.plans import SPILL_SEPARATOR, PlanShape, spilled_node
+from pgperf.verdict.record import PAGE, BenchmarkRecord, ResultDigest
 
 #: At most this many misestimated nodes are named in one finding (the report lists all).
 _SHOWN = 3

@@ -9,6 +9,7 @@ writes them; the rules and the reports read them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 #: Where a recorded plan keeps a node's measured values; the rest of the node is its shape.
@@ -80,3 +81,25 @@ def spill_of(node: Mapping[str, Any]) -> str | None:
             disk = node.get("Disk Usage")
             return f"{batches} batches" + (f", {disk} kB on disk" if disk else "")
     return None
+
+
+@dataclass(frozen=True)
+class PlanShape:
+    """One plan shape of a user-scoped query over a sample of users (EXPLAIN, no ANALYZE)."""
+
+    shape: str  # hash of the plan without its constants
+    user_ids: tuple[int, ...]  # the sampled users who get it, the first one to reproduce it
+    indexes: tuple[str, ...] = ()
+    seq_scans: tuple[str, ...] = ()
+    large_seq_scans: tuple[str, ...] = ()
+    expected: tuple[str, ...] = ()  # the expected indexes, each entry resolved for this shape
+    plan: Any = None
+
+    @property
+    def users(self) -> int:
+        """How many sampled users get this shape."""
+        return len(self.user_ids)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (an entry of ``user_plans``)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self).items()}

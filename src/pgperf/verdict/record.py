@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pgperf.host import MachineInfo
+from pgperf.verdict.plans import PlanShape
 
 #: The version of the ``"pgperf"`` object written; version 1 files are still read.
 FORMAT_VERSION = 2
@@ -99,28 +100,6 @@ class ResultDigest:
     def to_json(self) -> dict[str, Any]:
         """The JSON form (an entry of ``results``)."""
         return dict(vars(self))
-
-
-@dataclass(frozen=True)
-class PlanShape:
-    """One plan shape of a user-scoped query over a sample of users (EXPLAIN, no ANALYZE)."""
-
-    shape: str  # hash of the plan without its constants
-    user_ids: tuple[int, ...]  # the sampled users who get it, the first one to reproduce it
-    indexes: tuple[str, ...] = ()
-    seq_scans: tuple[str, ...] = ()
-    large_seq_scans: tuple[str, ...] = ()
-    expected: tuple[str, ...] = ()  # the expected indexes, each entry resolved for this shape
-    plan: Any = None
-
-    @property
-    def users(self) -> int:
-        """How many sampled users get this shape."""
-        return len(self.user_ids)
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form (an entry of ``user_plans``)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self).items()}
 
 
 @dataclass(frozen=True)

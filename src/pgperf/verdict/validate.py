@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pgperf.verdict.record import PlanShape, ResultDigest
+from pgperf.verdict.plans import PlanShape
+from pgperf.verdict.record import ResultDigest
 
 
 class Invalid(Exception):
