@@ -76,6 +76,11 @@ class Layout:
         return self.sql_dir / "load"
 
     @property
+    def population_file(self) -> Path:
+        """The users (``user_id, weight``) the load scenarios and the plan census draw from."""
+        return self.load_dir / "population.sql"
+
+    @property
     def budgets_file(self) -> Path:
         """Each feature's p95 budget."""
         return self.root / "budgets.toml"

@@ -76,3 +76,28 @@ def test_refuses_any_database_but_a_run_clone(pg_server: ServerHandle) -> None:
     with pytest.raises(WhatIfError, match="only a run's clone"):
         apply(pg_server.conninfo, WhatIf(settings=(("enable_indexscan", "off"),)))
     assert _fetch(pg_server.conninfo, "SHOW enable_indexscan") == "on"
+
+
+def test_sql_runs_in_the_clone_in_order_after_the_drops(clone: str) -> None:
+    apply(
+        clone,
+        WhatIf(
+            drop_indexes=("idx_t_a",),
+            statements=(
+                "INSERT INTO t SELECT g, g FROM generate_series(1, 10) g",
+                "CREATE INDEX idx_t_a ON t (b)",  # the dropped name is free again
+            ),
+        ),
+    )
+
+    assert _fetch(clone, "SELECT count(*) FROM t") == 10
+    assert _fetch(clone, "SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_t_a'") == (
+        "CREATE INDEX idx_t_a ON public.t USING btree (b)"
+    )
+
+
+def test_sql_the_server_refuses_is_a_what_if_error_naming_it(clone: str) -> None:
+    with pytest.raises(WhatIfError, match="--what-if-sql 'UPDATE nosuch SET a = 1'") as caught:
+        apply(clone, WhatIf(statements=("UPDATE nosuch SET a = 1",)))
+    assert "does not exist" in str(caught.value)
+    assert "pgperf db up" in str(caught.value.hint)

@@ -10,7 +10,8 @@ base. Each scenario edits the working tree (the head arm) and runs `pgperf ab --
 * a CPU-only slowdown (same plan, same buffers) of a sub-millisecond dashboard query and of
   a report query of 100 ms or more: both caught by the latency rule alone;
 * a change of about 10% on another report (a 14-month window instead of 12: more rows
-  read): reported with its interval, not failed.
+  read): reported with its interval, not failed; its result changed with its SQL, which is a
+  warning at the head of the PR comment (the result rule), never a failure.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class AbRun:
     returncode: int
     output: str
     verdict: dict[str, Any]
+    markdown: str
 
     def bench(self, key: str) -> dict[str, Any]:
         """One benchmark's verdict."""
@@ -153,6 +155,8 @@ def run_ab(
             str(folder),
             "--json",
             str(folder / "verdict.json"),
+            "--markdown",
+            str(folder / "summary.md"),
             "-o",
             str(folder / "report.html"),
         ]
@@ -162,7 +166,8 @@ def run_ab(
         )
         output = done.stdout + done.stderr
         assert (folder / "verdict.json").exists(), f"no verdict written:\n{output[-4000:]}"
-        return AbRun(done.returncode, output, json.loads((folder / "verdict.json").read_text()))
+        verdict = json.loads((folder / "verdict.json").read_text())
+        return AbRun(done.returncode, output, verdict, (folder / "summary.md").read_text())
 
     yield run
     ab_repo.reset()
@@ -175,6 +180,7 @@ def test_a_a_passes_and_no_benchmark_moves(run_ab: Any, ab_repo: AbRepo) -> None
 
     assert result.returncode == 0, result.output[-4000:]
     assert not result.verdict["failed"], result.describe()
+    assert not result.verdict["warnings"], result.verdict["warnings"]
     assert "same-run A/B" in result.output
     assert "both backends on CPU" in result.output, "the arms were not pinned to the cores"
     for key in SELECTION:
@@ -209,5 +215,16 @@ def test_cpu_only_slowdowns_are_caught_and_a_ten_percent_change_is_only_reported
     ten = result.bench(TEN_PERCENT)
     assert ten["status"] != "fail", result.describe()
     assert 0.03 < ten["change"] < 0.19, result.describe()
-    assert re.search(r"\[[-+]\d+\.\d%, [-+]\d+\.\d%\] over \d+ pairs", ten["reason"]), ten["reason"]
+    (latency,) = [f["message"] for f in ten["findings"] if f["rule"] == "latency"]
+    assert re.search(r"\[[-+]\d+\.\d%, [-+]\d+\.\d%\] over \d+ pairs", latency), latency
+    # More months, more rows, with its SQL changed: a warning, first thing in the PR comment.
+    assert ten["status"] == "warning", result.describe()
+    (warning,) = [w for w in result.verdict["warnings"] if w.startswith("revenue_by_month")]
+    assert re.fullmatch(r"revenue_by_month · any: (\d+) → (\d+) rows", warning), warning
+    head = result.markdown.split("### ", 1)[0]
+    assert "**Results changed**" in head
+    assert warning in head
+    # The burnt queries' SQL changed but their results did not: no warning for them.
+    assert result.bench(SUB_MS)["status"] == "fail"
+    assert not [w for w in result.verdict["warnings"] if w.startswith("recent_tasks")]
     assert result.bench(BYSTANDER)["status"] != "fail", result.describe()

@@ -125,7 +125,13 @@ def test_plan_change_is_highlighted_with_both_plans(page: str) -> None:
     row = _row(page, "agents/marketplace_by_category|any|prepared")
     assert "plan-change" in row
     assert "<strong>plan changed</strong>: was agents_marketplace_idx, now no index" in row
-    assert "plan of marketplace_by_category · any · prepared: baseline and current" in page
+    # The two plans as one node-by-node diff, not two JSON documents side by side.
+    assert "plan diff of marketplace_by_category · any · prepared: baseline → current" in page
+    diff = re.search(r'<details class="plan-diff"[^>]*marketplace_by_category.*?</details>', page)
+    assert diff, "no plan diff for the changed plan"
+    assert '<tr class="d-changed">' in diff.group(0)
+    assert "Index Scan using agents_marketplace_idx → Seq Scan on agents" in diff.group(0)
+    assert "&quot;Node Type&quot;" not in page
     unchanged = _row(page, "agents/search_name|any|prepared")
     assert "plan-change" not in unchanged
 

@@ -48,6 +48,25 @@ def test_options_round_trip_through_the_command_line() -> None:
         WhatIf.from_options(None, ["work_mem"])
 
 
+def test_sql_what_ifs_round_trip_through_the_command_line_and_the_file(tmp_path: Path) -> None:
+    what_if = WhatIf.from_options(None, None, ["CREATE INDEX i ON t (a)", "ANALYZE t"])
+    assert what_if
+    assert what_if.cli_args() == [
+        "--what-if-sql", "CREATE INDEX i ON t (a)", "--what-if-sql", "ANALYZE t",
+    ]  # fmt: skip
+    assert what_if.to_json() == {
+        "drop_indexes": [],
+        "settings": {},
+        "sql": ["CREATE INDEX i ON t (a)", "ANALYZE t"],
+    }
+    assert what_if.described == "ran SQL: CREATE INDEX i ON t (a); ANALYZE t"
+    data = json.loads((DATA / "verdict_baseline.json").read_text())
+    data["pgperf"]["what_if"] = what_if.to_json()
+    path = tmp_path / "sql.json"
+    path.write_text(json.dumps(data))
+    assert load_results(path).meta.what_if == what_if
+
+
 def _what_if_file(tmp_path: Path) -> Path:
     source = DATA / "verdict_baseline.json"
     data = json.loads(source.read_text())

@@ -68,6 +68,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=VALUE",
         help="what-if run: ALTER DATABASE <run's clone> SET NAME = VALUE first (repeatable)",
     )
+    group.addoption(
+        "--what-if-sql",
+        dest="pgperf_what_if_sql",
+        action="append",
+        metavar="STATEMENT",
+        help="what-if run: run this SQL in the run's clone first, e.g. an UPDATE or a CREATE "
+        "INDEX (repeatable, in order)",
+    )
 
 
 def _setting_option(text: str) -> str:
@@ -99,6 +107,7 @@ def what_if_of(pytest_config: pytest.Config) -> WhatIf:
     return WhatIf.from_options(
         pytest_config.getoption("pgperf_what_if_drop_index"),
         pytest_config.getoption("pgperf_what_if_setting"),
+        pytest_config.getoption("pgperf_what_if_sql"),
     )
 
 
@@ -213,7 +222,15 @@ def bench_session(
     meta = run_metadata(config, pg_server, what_if=what_if_of(request.config))
     with stopping_on_setup_errors():
         catalog, judging = catalog_of(config.layout), _judging(config, meta)
-    session = BenchSession(bench_db, catalog, run_length(config.profile), judging)
+    population = config.layout.population_file
+    session = BenchSession(
+        bench_db,
+        catalog,
+        run_length(config.profile),
+        judging,
+        population=population if population.exists() else None,
+        seed=config.seed,
+    )
     run = PerfRun(meta, session)
     request.config.stash[_RUN] = run
     with recording_usage(bench_db) as usage:

@@ -195,8 +195,14 @@ def _sessions(server: ServerHandle, arms: Sequence[ArmSetup]) -> Iterator[list[B
                     server, template=setup.bench.name, label=f"ab_{setup.name}"
                 )
             )
-            catalog = catalog_of(setup.config.layout)
-            sessions.append(BenchSession(dsn, catalog, run_length(setup.config.profile)))
+            layout = setup.config.layout
+            population = layout.population_file if layout.population_file.exists() else None
+            length = run_length(setup.config.profile)
+            sessions.append(
+                BenchSession(
+                    dsn, catalog_of(layout), length, population=population, seed=setup.config.seed
+                )
+            )
         yield sessions
 
 

@@ -6,7 +6,7 @@ Generic: it knows statements and plan trees, never a platform table.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,7 +15,9 @@ from psycopg import sql
 
 from pgperf.data.database import Connection
 from pgperf.files import engine_sql
+from pgperf.measure import nodes
 from pgperf.measure.params import MeasureError, Params, placeholders, to_positional
+from pgperf.verdict.plans import MEASURED, walk
 
 PlanMode = Literal["custom", "generic"]
 #: Node types that order rows: on a keyset query an index must make them unnecessary.
@@ -63,6 +65,13 @@ class PlanFacts:
     seq_scans: tuple[str, ...]
     sorts: int
     plan: dict[str, Any] = field(default_factory=dict)
+    temp_blocks: int = 0
+    spills: tuple[str, ...] = ()
+    misestimates: tuple[str, ...] = ()
+    wal_records: int | None = None  # only when asked for (write steps)
+    wal_bytes: int | None = None
+    dirtied: int = 0
+    written_tables: tuple[str, ...] = ()
 
 
 def _sql(name: str) -> str:
@@ -105,6 +114,9 @@ def timed(action: Callable[[], object]) -> float:
 # --- EXPLAIN ----------------------------------------------------------------------------
 
 _EXPLAIN = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, VERBOSE OFF, FORMAT JSON) ")
+# A write step's plan also counts its WAL: the records and bytes its nodes wrote.
+_EXPLAIN_WAL = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, WAL, VERBOSE OFF, FORMAT JSON) ")
+_EXPLAIN_PLAN = sql.SQL("EXPLAIN (VERBOSE OFF, FORMAT JSON) ")
 
 
 def _explain_json(cur_result: Any) -> dict[str, Any]:
@@ -112,9 +124,21 @@ def _explain_json(cur_result: Any) -> dict[str, Any]:
     return dict(document[0]) if isinstance(document, list) else dict(document)
 
 
-def explain_custom(conn: Connection, text: str, params: Mapping[str, object]) -> dict[str, Any]:
+def explain_custom(
+    conn: Connection, text: str, params: Mapping[str, object], *, wal: bool = False
+) -> dict[str, Any]:
     """EXPLAIN ANALYZE of one execution with the values bound (the custom plan)."""
-    rows = conn.execute(_EXPLAIN + sql.SQL(text), dict(params)).fetchall()
+    prefix = _EXPLAIN_WAL if wal else _EXPLAIN
+    rows = conn.execute(prefix + sql.SQL(text), dict(params)).fetchall()
+    return _explain_json(rows)
+
+
+def explain_plan(conn: Connection, text: str, params: Mapping[str, object]) -> dict[str, Any]:
+    """The plan the server would choose with these values bound, without running it."""
+    try:
+        rows = conn.execute(_EXPLAIN_PLAN + sql.SQL(text), dict(params)).fetchall()
+    except psycopg.Error as exc:
+        raise MeasureError(f"EXPLAIN failed: {exc}".strip()) from exc
     return _explain_json(rows)
 
 
@@ -133,54 +157,71 @@ def explain_generic(conn: Connection, text: str, params: Mapping[str, object]) -
         conn.execute(sql.SQL("DEALLOCATE {}").format(name))
 
 
-def _nodes(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    yield node
-    for child in node.get("Plans", ()):
-        yield from _nodes(child)
+def normalise(node: Mapping[str, Any], *, with_measured: bool = False) -> dict[str, Any]:
+    """The plan's shape without costs, timings, row counts or buffers (stable across runs).
 
-
-def normalise(node: Mapping[str, Any]) -> dict[str, Any]:
-    """The plan's shape without costs, timings, row counts or buffers (stable across runs)."""
-    kept = {key: node[key] for key in _PLAN_KEYS if key in node}
+    ``with_measured`` keeps each node's rows, buffers and spill under ``MEASURED``
+    (the plan diff shows them; comparisons of shapes leave them out).
+    """
+    kept: dict[str, Any] = {key: node[key] for key in _PLAN_KEYS if key in node}
+    if with_measured:
+        kept[MEASURED] = nodes.measured(node)
     if node.get("Plans"):
-        kept["Plans"] = [normalise(child) for child in node["Plans"]]
+        kept["Plans"] = [normalise(c, with_measured=with_measured) for c in node["Plans"]]
     return kept
 
 
-def plan_facts(document: Mapping[str, Any]) -> PlanFacts:
-    """Rows, buffers, time, indexes, seq scans and sorts of one EXPLAIN (FORMAT JSON) result."""
+def plan_facts(document: Mapping[str, Any], *, wal: bool = False) -> PlanFacts:
+    """Rows, buffers, time, indexes, seq scans, sorts, spills and WAL of one EXPLAIN result."""
     root = document["Plan"]
-    nodes = list(_nodes(root))
+    tree = list(walk(root))
     # A node's buffer counters include its children's: the root holds the whole tree's sum.
-    buffers = int(root.get("Shared Hit Blocks", 0)) + int(root.get("Shared Read Blocks", 0))
+    buffers = nodes.blocks(root, "Shared Hit", "Shared Read")
+    records, wal_bytes = nodes.wal(root) if wal else (None, None)
     return PlanFacts(
         rows=int(root.get("Actual Rows", 0)),
         buffers=buffers,
         server_ms=float(document.get("Execution Time", 0.0)),
-        indexes=tuple(sorted({str(n["Index Name"]) for n in nodes if "Index Name" in n})),
+        indexes=tuple(sorted({str(n["Index Name"]) for n in tree if "Index Name" in n})),
         seq_scans=tuple(
-            sorted({str(n["Relation Name"]) for n in nodes if n.get("Node Type") == "Seq Scan"})
+            sorted({str(n["Relation Name"]) for n in tree if n.get("Node Type") == "Seq Scan"})
         ),
-        sorts=sum(1 for n in nodes if n.get("Node Type") in SORT_NODES),
-        plan=normalise(root),
+        sorts=sum(1 for n in tree if n.get("Node Type") in SORT_NODES),
+        plan=normalise(root, with_measured=True),
+        temp_blocks=nodes.blocks(root, "Temp Read", "Temp Written"),
+        spills=nodes.spills(root),
+        misestimates=nodes.misestimates(root),
+        wal_records=records,
+        wal_bytes=wal_bytes,
+        dirtied=nodes.blocks(root, "Shared Dirtied"),
+        written_tables=nodes.written_tables(root),
     )
 
 
 def explain(
-    conn: Connection, text: str, params: Mapping[str, object], *, mode: PlanMode
+    conn: Connection,
+    text: str,
+    params: Mapping[str, object],
+    *,
+    mode: PlanMode,
+    wal: bool = False,
 ) -> PlanFacts:
-    """Plan facts of one execution under the custom or the generic plan."""
+    """Plan facts of one execution under the custom or the generic plan (``wal``: its WAL)."""
     try:
         if mode == "generic":
             return plan_facts(explain_generic(conn, text, params))
         set_plan_mode(conn, "custom")
-        return plan_facts(explain_custom(conn, text, params))
+        return plan_facts(explain_custom(conn, text, params, wal=wal), wal=wal)
     except psycopg.Error as exc:
         raise MeasureError(f"EXPLAIN failed: {exc}".strip()) from exc
 
 
+def _sum(values: Sequence[int | None]) -> int | None:
+    return None if any(v is None for v in values) else sum(v or 0 for v in values)
+
+
 def combine(facts: Sequence[PlanFacts], names: Sequence[str]) -> PlanFacts:
-    """Plan facts of a page: work summed over its statements, plans keyed by statement."""
+    """Plan facts of a page or write path: work summed, nodes named and plans keyed by step."""
     return PlanFacts(
         rows=sum(f.rows for f in facts),
         buffers=sum(f.buffers for f in facts),
@@ -189,6 +230,19 @@ def combine(facts: Sequence[PlanFacts], names: Sequence[str]) -> PlanFacts:
         seq_scans=tuple(sorted({s for f in facts for s in f.seq_scans})),
         sorts=sum(f.sorts for f in facts),
         plan={name: f.plan for name, f in zip(names, facts, strict=True)},
+        temp_blocks=sum(f.temp_blocks for f in facts),
+        spills=_named(names, [f.spills for f in facts]),
+        misestimates=_named(names, [f.misestimates for f in facts]),
+        wal_records=_sum([f.wal_records for f in facts]),
+        wal_bytes=_sum([f.wal_bytes for f in facts]),
+        dirtied=sum(f.dirtied for f in facts),
+        written_tables=tuple(sorted({t for f in facts for t in f.written_tables})),
+    )
+
+
+def _named(names: Sequence[str], groups: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(
+        f"{name}: {item}" for name, items in zip(names, groups, strict=True) for item in items
     )
 
 
@@ -232,3 +286,14 @@ def missing_indexes(conn: Connection, names: Sequence[str]) -> list[str]:
     rows = conn.execute(_sql("present_indexes.sql"), {"names": list(names)}).fetchall()
     present = {str(r[0]) for r in rows}
     return [n for n in names if n not in present]
+
+
+def table_indexes(conn: Connection, tables: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each of ``tables`` with the indexes a write into it maintains."""
+    found: dict[str, list[str]] = {t: [] for t in tables}
+    if tables:
+        for table, index in conn.execute(
+            _sql("table_indexes.sql"), {"names": list(tables)}
+        ).fetchall():
+            found.setdefault(str(table), []).append(str(index))
+    return {t: tuple(found[t]) for t in sorted(found)}

@@ -11,24 +11,35 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from pgperf.data.database import Connection, connect
 from pgperf.host import pressure_over
 from pgperf.indexes.monitor import PerformanceMonitor
-from pgperf.measure import explain
-from pgperf.measure.catalog import Catalog, Feature, Query
+from pgperf.measure import census, digest, explain
+from pgperf.measure.catalog import USER_PERSONAS, Catalog, Feature, Query
 from pgperf.measure.explain import PlanFacts, PlanMode
-from pgperf.measure.params import Params, resolve_params
+from pgperf.measure.length import RUN_LENGTHS, RunLength, run_length, warm_up
+from pgperf.measure.params import Params, data_now, resolve_params
 from pgperf.measure.plan import BenchSpec
 from pgperf.stats import percentile
 from pgperf.verdict.findings import BenchmarkVerdict, Thresholds
-from pgperf.verdict.record import BenchmarkRecord, ResultsFile, RunMetadata
+from pgperf.verdict.plans import PlanShape
+from pgperf.verdict.record import (
+    BenchmarkRecord,
+    ResultDigest,
+    ResultsFile,
+    RunMetadata,
+)
 from pgperf.verdict.rules import judge
 from pgperf.verdict.verdict import latency_not_gating
+
+__all__ = ["RUN_LENGTHS", "Armed", "BenchSession", "Judging", "RunLength", "arm", "record_of"]
+__all__ += ["run_benchmark", "run_length", "warm_up"]
 
 
 class Benchmark(Protocol):
@@ -42,51 +53,6 @@ class Benchmark(Protocol):
     ) -> object:
         """Run ``target`` for ``rounds`` timed rounds."""
         ...
-
-
-@dataclass(frozen=True)
-class RunLength:
-    """How long each benchmark runs: warm-up, then rounds chosen to fill a time target."""
-
-    warmup_rounds: int
-    min_rounds: int
-    max_rounds: int
-    target_s: float
-    # A round slower than this is a multi-second report: one warm-up, then 5 to 20 rounds
-    # that fill slow_target_s.
-    slow_round_s: float = 1.0
-    slow_target_s: float = 60.0
-    slow_rounds: tuple[int, int] = (5, 20)
-
-    def rounds_for(self, seconds_per_round: float) -> int:
-        """Rounds that fill ``target_s`` at the warm-up's pace, within [min, max]."""
-        if seconds_per_round >= self.slow_round_s:
-            low, high = self.slow_rounds
-            return max(low, min(high, int(self.slow_target_s / seconds_per_round)))
-        wanted = int(self.target_s / max(seconds_per_round, 1e-6))
-        return max(self.min_rounds, min(self.max_rounds, wanted))
-
-
-# Why these numbers: p95 needs at least 20 samples to mean anything (the 19th of 20) and the
-# baseline's significance test wants 20+ per side; warm-up (3 rounds) prepares the statement
-# and pulls its pages into shared_buffers, the steady state the budgets are about. `ci`
-# (50 benchmarks, most under 5 ms) spends ~1 s on each: about a minute of measuring on top
-# of seeding. `default` spends ~3 s on each fast one. A statement slower than 1 s a round
-# (the 2M-task reports and the materialized-view refresh, budget 5 s) gets one warm-up and
-# as many rounds as fit in a minute, 20 at most and 5 at least: a 1-3 s report keeps its 20
-# samples (with 10, p95 is half the slowest round, and one stall of a shared runner fails
-# the budget), while a 30 s refresh, already far over any budget, does not eat the ~10
-# minutes `make perf` may spend.
-RUN_LENGTHS: Mapping[str, RunLength] = {
-    "ci": RunLength(warmup_rounds=3, min_rounds=20, max_rounds=300, target_s=1.0),
-    "default": RunLength(warmup_rounds=3, min_rounds=20, max_rounds=1000, target_s=3.0),
-    "large": RunLength(warmup_rounds=2, min_rounds=20, max_rounds=1000, target_s=5.0),
-}
-
-
-def run_length(profile: str) -> RunLength:
-    """The run length of a profile (unknown profiles run like ``default``)."""
-    return RUN_LENGTHS.get(profile, RUN_LENGTHS["default"])
 
 
 @dataclass(frozen=True)
@@ -116,6 +82,17 @@ class BenchSession:
     judging: Judging = field(default_factory=Judging)
     # What the run measured so far (index usage is attributed to them at the end).
     records: list[BenchmarkRecord] = field(default_factory=list)
+    # The users the census plans each user-scoped query for (None: no census).
+    population: Path | None = None
+    seed: int = 42
+    _sample: list[int] = field(default_factory=list)
+
+    def user_sample(self, conn: Connection) -> list[int]:
+        """The census's users: drawn from the population once per run, by weight and seed."""
+        if not self._sample and self.population is not None:
+            ids, weights = census.read_population(conn, self.population)
+            self._sample.extend(census.draw(ids, weights, k=census.SAMPLE_USERS, seed=self.seed))
+        return self._sample
 
     @property
     def pickers(self) -> dict[str, str]:
@@ -143,6 +120,10 @@ class Armed:
     statements: tuple[Query, ...]
     # statement -> seconds of each round (a page names its costliest query)
     per_query_s: dict[str, list[float]] = field(default_factory=dict)
+    # What a read returns (digested once, outside the rounds); None for a write path.
+    results: Callable[[], dict[str, ResultDigest]] | None = None
+    # The plan shapes over the census's users (one benchmark per user-scoped query).
+    census: Callable[[], tuple[PlanShape, ...]] | None = None
 
 
 def _params(
@@ -178,7 +159,41 @@ def arm(conn: Connection, session: BenchSession, spec: BenchSpec) -> Armed:
         lambda: explain.execute(conn, query.text, params),
         lambda: explain.explain(conn, query.text, params, mode=mode),
         (query,),
+        results=lambda: _digests(conn, [query], [params]),
+        census=_census(conn, session, spec),
     )
+
+
+def _digests(
+    conn: Connection, queries: Sequence[Query], params: Sequence[Params]
+) -> dict[str, ResultDigest]:
+    """What each read returns, run once more as the rounds run it."""
+    return {
+        q.name: digest.digest(q.text, explain.execute(conn, q.text, p))
+        for q, p in zip(queries, params, strict=True)
+    }
+
+
+def _census(
+    conn: Connection, session: BenchSession, spec: BenchSpec
+) -> Callable[[], tuple[PlanShape, ...]] | None:
+    """The census of a user-scoped query, on the prepared benchmark of its first persona."""
+    query = spec.query
+    if (
+        spec.kind != "query"
+        or query is None
+        or session.population is None
+        or query.personas != USER_PERSONAS
+        or spec.persona != USER_PERSONAS[0]
+    ):
+        return None
+
+    def plans() -> tuple[PlanShape, ...]:
+        users = session.user_sample(conn)
+        now = data_now(conn)
+        return census.census(conn, query, users, pickers=session.pickers, now=now)
+
+    return plans
 
 
 def _arm_page(conn: Connection, session: BenchSession, spec: BenchSpec, feature: Feature) -> Armed:
@@ -199,7 +214,15 @@ def _arm_page(conn: Connection, session: BenchSession, spec: BenchSpec, feature:
         ]
         return explain.combine(facts, [q.name for q in feature.reads])
 
-    return Armed(spec, feature.budget_ms, load_page, evidence, feature.reads, per_query)
+    return Armed(
+        spec,
+        feature.budget_ms,
+        load_page,
+        evidence,
+        feature.reads,
+        per_query,
+        results=lambda: _digests(conn, feature.reads, params),
+    )
 
 
 def _write_path(
@@ -212,10 +235,27 @@ def _write_path(
         for query, params in steps:
             values = {**params, **carried}
             if evidence:
-                with conn.transaction(force_rollback=True):
-                    facts.append(explain.explain(conn, query.text, values, mode="custom"))
+                facts.append(_write_evidence(conn, query, values))
             carried.update(explain.execute_returning(conn, query.text, values))
     return facts
+
+
+#: EXPLAIN passes of each write step; its WAL is the least any pass wrote.
+WAL_PASSES = 3
+
+
+def _write_evidence(conn: Connection, query: Query, values: Params) -> PlanFacts:
+    """One write step's plan facts, its WAL the least of ``WAL_PASSES`` rolled-back passes.
+
+    What one pass logs besides the write's own records is housekeeping left by the timed
+    rounds (a page pruned, an index page split): it falls on one pass, not on all three.
+    """
+    passes = []
+    for _ in range(WAL_PASSES):
+        with conn.transaction(force_rollback=True):
+            passes.append(explain.explain(conn, query.text, values, mode="custom", wal=True))
+    least = min(passes, key=lambda f: (f.wal_bytes or 0, f.wal_records or 0))
+    return replace(passes[0], wal_records=least.wal_records, wal_bytes=least.wal_bytes)
 
 
 def _arm_writes(
@@ -275,6 +315,17 @@ def record_of(
         per_query_ms={
             n: round(statistics.median(t) * 1000, 4) for n, t in armed.per_query_s.items() if t
         },
+        results=armed.results() if armed.results else None,
+        temp_blocks=facts.temp_blocks,
+        spills=facts.spills,
+        misestimates=facts.misestimates,
+        wal_records=facts.wal_records,
+        wal_bytes=facts.wal_bytes,
+        dirtied=facts.dirtied,
+        write_indexes=explain.table_indexes(conn, facts.written_tables)
+        if armed.spec.kind == "write"
+        else None,
+        user_plans=armed.census() if armed.census else None,
     )
 
 
@@ -307,16 +358,6 @@ def _catalog_problems(conn: Connection, armed: Armed) -> list[str]:
 
 
 # --------------------------------------------------------------------------- pytest-benchmark
-
-
-def warm_up(length: RunLength, one_round: Callable[[], object]) -> float:
-    """Run the warm-up rounds; return the mean seconds of a round."""
-    warm: list[float] = []
-    while len(warm) < length.warmup_rounds:
-        warm.append(explain.timed(one_round))
-        if warm[-1] >= length.slow_round_s:
-            break  # one round of a slow report has warmed everything it reads
-    return statistics.mean(warm) if warm else 0.0
 
 
 def _timed_rounds(benchmark: Benchmark, length: RunLength, armed: Armed) -> list[float]:

@@ -53,6 +53,8 @@ def apply(dsn: str, what_if: WhatIf) -> None:
             _drop_index(conn, name)
         for name, value in what_if.settings:
             _set(conn, dbname, name, value)
+        for statement in what_if.statements:
+            _run(conn, statement)
 
 
 def _drop_index(conn: psycopg.Connection[Any], name: str) -> None:
@@ -102,4 +104,16 @@ def _set(conn: psycopg.Connection[Any], dbname: str, name: str, value: str) -> N
             f"--what-if-setting {name}={value}: the server refused it: {str(exc).strip()}",
             hint="use a value SET accepts for this setting (see pg_settings.vartype); "
             "a 'superuser' setting needs a superuser role",
+        ) from exc
+
+
+def _run(conn: psycopg.Connection[Any], statement: str) -> None:
+    try:
+        conn.execute(statement.encode())  # the user's own SQL, as written
+    except psycopg.Error as exc:
+        raise WhatIfError(
+            f"--what-if-sql {' '.join(statement.split())[:200]!r}: the server refused it: "
+            f"{str(exc).strip()}",
+            hint="run the statement in `pgperf db up` first to check it; it runs in the run's "
+            "clone, after the dropped indexes and the settings",
         ) from exc

@@ -15,6 +15,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.FAIL: "FAIL",
     Status.UNSTABLE: "UNSTABLE",
     Status.IMPROVED: "improved",
+    Status.WARNING: "WARNING",
     Status.NEW: "NEW",
     Status.MISSING: "MISSING",
 }

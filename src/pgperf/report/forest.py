@@ -19,6 +19,7 @@ _COLOURS = {
     Status.FAIL: "#cf222e",
     Status.UNSTABLE: "#bf8700",
     Status.IMPROVED: "#0969da",
+    Status.WARNING: "#bf8700",
 }
 _PASS = "#1a7f37"
 _GREY = "#8c959f"

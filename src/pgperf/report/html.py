@@ -6,16 +6,16 @@ forbids any network fetch, so the page renders the same offline, from a CI artif
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from pgperf.report import format_change, format_ms, rules_line, status_label
+from pgperf.report import details, format_change, format_ms, rules_line, status_label
 from pgperf.report.bars import p95_chart
+from pgperf.report.details import plan_changed
 from pgperf.report.forest import forest_plot
 from pgperf.report.htmlparts import CSP, html_table
 from pgperf.report.htmlparts import esc as _e
 from pgperf.verdict.findings import BenchmarkVerdict, Kind, Status
-from pgperf.verdict.record import BenchmarkRecord, IndexUsage, ResultsFile, RunMetadata
+from pgperf.verdict.record import IndexUsage, ResultsFile, RunMetadata
 from pgperf.verdict.verdict import FeatureSummary, Verdict
 
 _CSS = """
@@ -36,7 +36,11 @@ td.over{color:#a40e26;font-weight:700}
 .s-fail{background:#ffebe9;color:#a40e26;border:1px solid #cf222e}
 .s-pass{background:#dafbe1;color:#116329;border:1px solid #1a7f37}
 .s-improved{background:#ddf4ff;color:#0550ae;border:1px solid #218bff}
-.s-new,.s-missing,.s-unstable{background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c}
+.s-new,.s-missing,.s-unstable,.s-warning{background:#fff8c5;color:#7d4e00;
+ border:1px solid #d4a72c}
+.warning{background:#fff8c5;border:2px solid #bf8700;border-radius:6px;padding:8px 12px;
+ margin:8px 0}
+.warning ul{margin:4px 0 0;padding-left:20px}li.warning{color:#7d4e00;font-weight:600}
 tr.failed td{background:#fff5f5}tr.plan-change td.plan{background:#fff1c2;font-weight:600}
 .feature{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:14px 16px;margin:14px 0}
 .feature.fail{border-left:6px solid #cf222e}
@@ -69,6 +73,16 @@ def _size(num_bytes: int) -> str:
 def _banner(verdict: Verdict) -> str:
     state = "fail" if verdict.failed else "pass"
     return f'<div class="banner {state}" id="verdict">{_e(verdict.headline)}</div>'
+
+
+def _warnings(verdict: Verdict) -> str:
+    if not verdict.warnings:
+        return ""
+    items = "".join(f"<li>{_e(w)}</li>" for w in verdict.warnings)
+    return (
+        '<div class="warning" id="warnings"><strong>Results changed</strong> (their SQL '
+        f"changed too: make sure the new results are intended)<ul>{items}</ul></div>"
+    )
 
 
 def _notes(verdict: Verdict) -> str:
@@ -121,25 +135,22 @@ def _overview(verdict: Verdict) -> str:
 # --------------------------------------------------------------------------- per feature
 
 
-def plan_changed(bench: BenchmarkVerdict) -> bool:
-    """Whether the plan differs from the baseline's (indexes, seq scans or the normalised plan)."""
-    cur, base = bench.current, bench.baseline
-    if cur is None or base is None:
-        return False
-    return (
-        set(cur.plan_indexes) != set(base.plan_indexes)
-        or set(cur.seq_scans) != set(base.seq_scans)
-        or (cur.plan is not None and base.plan is not None and cur.plan != base.plan)
-    )
+def _arrow(before: int | None, after: int | None) -> str:
+    if before is None or after is None:
+        return _e(after if after is not None else before if before is not None else "-")
+    if not before:
+        return f"{before:,} → {after:,}"
+    return f"{before:,} → {after:,} ({_e(format_change(after / before - 1))})"
 
 
 def _buffers(bench: BenchmarkVerdict) -> str:
-    cur = bench.current.buffers if bench.current else None
-    base = bench.baseline.buffers if bench.baseline else None
-    if base is None or cur is None:
-        return _e(cur if cur is not None else base if base is not None else "-")
-    change = format_change(cur / base - 1) if base else "-"
-    return f"{base:,} → {cur:,} ({_e(change)})"
+    cur, base = bench.current, bench.baseline
+    text = _arrow(base.buffers if base else None, cur.buffers if cur else None)
+    for label, field in (("temp", "temp_blocks"), ("WAL bytes", "wal_bytes")):
+        before, after = getattr(base, field, None), getattr(cur, field, None)
+        if before or after:
+            text += f'<div class="small">{_e(label)} {_arrow(before, after)}</div>'
+    return text
 
 
 def _plan_cell(bench: BenchmarkVerdict) -> str:
@@ -151,8 +162,19 @@ def _plan_cell(bench: BenchmarkVerdict) -> str:
     text = f"{_e(uses)}{_e(scans)}"
     if plan_changed(bench) and bench.baseline is not None:
         before = ", ".join(bench.baseline.plan_indexes) or "no index"
-        text = f"<strong>plan changed</strong>: was {_e(before)}, now {text}"
-    return text
+        if set(bench.baseline.plan_indexes) == set(source.plan_indexes):
+            text = f"<strong>plan changed</strong> (same indexes): {text}"
+        else:
+            text = f"<strong>plan changed</strong>: was {_e(before)}, now {text}"
+    extra = []
+    if source.spills:
+        extra.append(f"{len(source.spills)} node(s) spill to disk")
+    if source.misestimates:
+        extra.append(f"{len(source.misestimates)} row estimate(s) off >10×")
+    if source.user_plans:
+        extra.append(f"{len(source.user_plans)} plan shape(s) over sampled users")
+    notes = "".join(f'<div class="muted small">{_e(e)}</div>' for e in extra)
+    return text + notes
 
 
 def _reasons(bench: BenchmarkVerdict) -> str:
@@ -184,23 +206,6 @@ def _bench_row(bench: BenchmarkVerdict) -> str:
         f'<td class="num">{_change_cell(bench)}</td>'
         f'<td class="num">{_buffers(bench)}</td>'
         f'<td class="plan">{_plan_cell(bench)}</td><td class="findings">{_reasons(bench)}</td></tr>'
-    )
-
-
-def _plan_json(result: BenchmarkRecord | None) -> str:
-    if result is None or result.plan is None:
-        return "(none)"
-    return json.dumps(result.plan, indent=1, sort_keys=True)
-
-
-def _plan_details(benchmarks: Sequence[BenchmarkVerdict]) -> str:
-    changed = [b for b in benchmarks if plan_changed(b)]
-    return "".join(
-        f"<details><summary>plan of {_e(b.label)}: baseline and current</summary>"
-        f"<table><tr><th>baseline</th><th>current</th></tr><tr>"
-        f"<td><pre>{_e(_plan_json(b.baseline))}</pre></td>"
-        f"<td><pre>{_e(_plan_json(b.current))}</pre></td></tr></table></details>"
-        for b in changed
     )
 
 
@@ -238,7 +243,8 @@ def _feature_section(
         f"<h3>{_e(feature.feature)} {_badge(feature.status)} "
         f'<span class="muted small">budget {_e(format_ms(feature.budget_ms))}</span></h3>'
         f'{chart}<div class="scroll">{table}</div>'
-        f"{_plan_details(benchmarks)}</section>"
+        f"{details.plan_diffs(benchmarks)}{details.user_plans(benchmarks)}"
+        f"{details.estimates(benchmarks)}</section>"
     )
 
 
@@ -324,8 +330,9 @@ def render_html(verdict: Verdict, results: ResultsFile, baseline: ResultsFile | 
         f'<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
-        f"<h1>{_e(title)}</h1>{_origins(verdict)}{_banner(verdict)}{_notes(verdict)}"
+        f"<title>{_e(title)}</title><style>{_CSS}{details.CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1>{_origins(verdict)}{_banner(verdict)}{_warnings(verdict)}"
+        f"{_notes(verdict)}"
         f"{_failures(verdict)}{_overview(verdict)}<h2>Per feature</h2>{sections}"
         f"{_index_usage(results.meta)}{_environment(results, baseline)}</main></body></html>\n"
     )

@@ -41,6 +41,8 @@ def benchmark_json(bench: BenchmarkVerdict) -> dict[str, Any]:
         "median_ms": _side(bench, "median_ms"),
         "p95_ms": _side(bench, "p95_ms"),
         "buffers": _side(bench, "buffers"),
+        "temp_blocks": _side(bench, "temp_blocks"),
+        "wal_bytes": _side(bench, "wal_bytes"),
         "budget_ms": bench.current.budget_ms if bench.current else None,
     }
 
@@ -71,6 +73,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "latency_gates": verdict.latency_gates,
         "latency_note": verdict.latency_note,
         "notes": list(verdict.notes),
+        "warnings": list(verdict.warnings),
         "baseline": verdict.baseline_origin,
         "results": verdict.results_origin,
         "thresholds": {

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pgperf.report import format_change, format_ms, rules_line, status_label
+from pgperf.report.details import plan_changed
+from pgperf.report.plandiff import DiffNode, diff_by_statement, new_shapes, render_text
 from pgperf.verdict.findings import BenchmarkVerdict
 from pgperf.verdict.verdict import Verdict
+
+#: Plan diffs shown in a PR comment at most (the HTML report has them all).
+_MAX_DIFFS = 8
 
 
 def _cell(text: str) -> str:
@@ -73,6 +78,7 @@ def render_markdown(verdict: Verdict) -> str:
         lines[2:2] = [f"**{verdict.against}**: every change with its 95% interval", ""]
     if not verdict.has_baseline:
         lines += ["> No baseline: only budgets and plans were checked (`make baseline`).", ""]
+    lines += _warnings(verdict)
     if verdict.latency_note:
         lines += [f"> ⚠️ {verdict.latency_note}.", ""]
     if verdict.failures:
@@ -92,8 +98,47 @@ def render_markdown(verdict: Verdict) -> str:
     lines += ["### Features", "", *_table(header, feature_rows), ""]
     presence = _presence(verdict)
     lines += [*(f"{line}  " for line in presence), ""] if presence else []
+    lines += plan_diff_sections(verdict)
     lines += _details(verdict)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _warnings(verdict: Verdict) -> list[str]:
+    if not verdict.warnings:
+        return []
+    lines = [
+        "> [!WARNING]",
+        "> **Results changed** — the SQL changed too; make sure the new results are intended:",
+    ]
+    lines += [f"> - {warning}" for warning in verdict.warnings]
+    return [*lines, ""]
+
+
+def plan_diff_sections(verdict: Verdict) -> list[str]:
+    """A collapsed node-by-node plan diff for each benchmark whose plan changed."""
+    sections: list[tuple[str, dict[str, list[DiffNode]]]] = []
+    for bench in verdict.benchmarks:
+        before = bench.baseline.plan if bench.baseline else None
+        after = bench.current.plan if bench.current else None
+        if plan_changed(bench):
+            sections.append(
+                (f"Plan diff: <code>{bench.key}</code>", diff_by_statement(before, after))
+            )
+        for shape, nodes in new_shapes(bench.current, bench.baseline):
+            who = f"user {shape.user_ids[0]} and {shape.users - 1} more sampled users"
+            title = f"New plan shape of <code>{bench.key}</code> for {who}"
+            sections.append((f"{title}, against the baseline's most common", {"": nodes}))
+    lines: list[str] = []
+    for title, diffs in sections[:_MAX_DIFFS]:
+        body: list[str] = []
+        for name, nodes in diffs.items():
+            body += [f"**{name}**", ""] if name else []
+            body += ["```diff", *render_text(nodes), "```", ""]
+        legend = " (~ changed, + added, - removed)"
+        lines += ["<details>", f"<summary>{title}{legend}</summary>", "", *body, "</details>", ""]
+    if len(sections) > _MAX_DIFFS:
+        lines += [f"{len(sections) - _MAX_DIFFS} more plan diffs are in the HTML report.", ""]
+    return lines
 
 
 def _details(verdict: Verdict) -> list[str]:

@@ -15,6 +15,7 @@ _STYLES: dict[Status, str] = {
     Status.FAIL: "bold red",
     Status.UNSTABLE: "bold yellow",
     Status.IMPROVED: "cyan",
+    Status.WARNING: "bold yellow",
     Status.NEW: "yellow",
     Status.MISSING: "yellow",
 }
@@ -93,5 +94,7 @@ def print_verdict(verdict: Verdict, *, console: Console | None = None) -> None:
         out.print(Text(f"note: {verdict.latency_note}", style="yellow"))
     for note in verdict.notes:
         out.print(f"note: {note}")
+    for warning in verdict.warnings:
+        out.print(Text(f"warning: result changed with its SQL: {warning}", style="bold yellow"))
     style = "bold red" if verdict.failed else "bold green"
     out.print(Text(verdict.headline, style=style))

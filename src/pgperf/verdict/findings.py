@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class Rule(Enum):
     """The verdict's rules, in order of trust (the order they are checked and reported)."""
 
+    RESULT = "result"
     PLAN = "plan"
     WORK = "work"
     LOAD = "load"
@@ -35,6 +36,7 @@ class Kind(Enum):
     FAIL = "fail"
     UNSTABLE = "unstable"  # too noisy to tell a regression from none: shown, never a pass
     IMPROVED = "improved"
+    WARNING = "warning"  # a changed result whose SQL changed too: shown first, never failing
     INFO = "info"
 
 
@@ -45,6 +47,7 @@ class Status(Enum):
     FAIL = "fail"
     UNSTABLE = "unstable"  # its latency interval is too wide to decide
     IMPROVED = "improved"
+    WARNING = "warning"  # its result changed with its SQL: not failing, never "improved"
     NEW = "new"  # in the results, not in the baseline
     MISSING = "missing"  # in the baseline, not in the results
 
@@ -121,11 +124,16 @@ class BenchmarkVerdict:
     @property
     def reason(self) -> str:
         """One line: the failures, else the improvements, else the information; '' if none."""
-        for kind in (Kind.FAIL, Kind.UNSTABLE, Kind.IMPROVED, Kind.INFO):
+        for kind in (Kind.FAIL, Kind.UNSTABLE, Kind.WARNING, Kind.IMPROVED, Kind.INFO):
             messages = [f.message for f in self.findings if f.kind is kind]
             if messages:
                 return "; ".join(messages)
         return ""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The messages of the warning findings (results that changed with their SQL)."""
+        return tuple(f.message for f in self.findings if f.kind is Kind.WARNING)
 
     @property
     def baseline_ms(self) -> float | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pgperf.host import MachineInfo
+from pgperf.verdict.plans import PlanShape
 
 #: The version of the ``"pgperf"`` object written; version 1 files are still read.
 FORMAT_VERSION = 2
@@ -27,7 +28,18 @@ PREPARED, GENERIC, PAGE, WRITE, LOAD = "prepared", "generic", "page", "write", "
 PAGE_QUERY, WRITE_PATH_QUERY = "page", "write_path"
 
 Kind = Literal[
-    "text", "count", "duration", "share", "names", "durations", "flag", "plan", "per_query"
+    "text",
+    "count",
+    "duration",
+    "share",
+    "names",
+    "durations",
+    "flag",
+    "plan",
+    "per_query",
+    "name_map",
+    "results",
+    "shapes",
 ]
 
 
@@ -72,6 +84,25 @@ class BenchmarkKey:
 
 
 @dataclass(frozen=True)
+class ResultDigest:
+    """What one read statement returned: its rows, their checksums, and its SQL's hash."""
+
+    rows: int
+    checksum: str  # order-sensitive when ``ordered``, else the same as ``unordered``
+    unordered: str
+    ordered: bool  # the statement's top level has an ORDER BY
+    sql: str  # hash of the statement as the parser reads it
+
+    def same_as(self, other: ResultDigest) -> bool:
+        """Whether both returned the same rows (in the same order, where order is asked for)."""
+        return (self.rows, self.checksum) == (other.rows, other.checksum)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (an entry of ``results``)."""
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
 class BenchmarkRecord:
     """One benchmark's measurements and evidence (its ``extra_info``); timings in ms."""
 
@@ -101,6 +132,18 @@ class BenchmarkRecord:
     missing_indexes: tuple[str, ...] = _f("names", ())
     catalog_problems: tuple[str, ...] = _f("names", ())
     per_query_ms: Mapping[str, float] = field(default_factory=dict, metadata={"kind": "per_query"})
+    # Deterministic evidence beyond shared buffers; None: not recorded (an older file).
+    results: Mapping[str, ResultDigest] | None = _f("results")  # statement -> what it returned
+    temp_blocks: int | None = _f("count")  # temp blocks read + written
+    spills: tuple[str, ...] | None = _f("names")  # "<node> — <how>" of each node that spilled
+    misestimates: tuple[str, ...] = _f("names", ())  # nodes whose rows are off >10x
+    wal_records: int | None = _f("count")  # a write path's WAL (EXPLAIN (ANALYZE, WAL))
+    wal_bytes: int | None = _f("count")
+    dirtied: int | None = _f("count")  # shared buffers dirtied
+    write_indexes: Mapping[str, tuple[str, ...]] | None = _f(
+        "name_map"
+    )  # written table -> its indexes
+    user_plans: tuple[PlanShape, ...] | None = _f("shapes")  # plan shapes over sampled users
     # Load scenarios (variant "load").
     errors: int | None = _f("count")
     error_samples: tuple[str, ...] = _f("names", ())
@@ -153,10 +196,12 @@ def typed_fields() -> tuple[Any, ...]:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, (ResultDigest, PlanShape)):
+        return value.to_json()
     if isinstance(value, tuple):
-        return list(value)
+        return [_json_value(v) for v in value]
     if isinstance(value, Mapping):
-        return dict(value)
+        return {k: _json_value(v) for k, v in value.items()}
     return value
 
 
@@ -192,25 +237,41 @@ def parse_setting(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class WhatIf:
-    """Indexes to drop and settings to change in a run's clone before it is measured."""
+    """Indexes to drop, settings to change and SQL to run in a run's clone before it is measured.
+
+    The SQL (``--what-if-sql``) changes the clone's data or schema: a statement such as an
+    UPDATE, a CREATE INDEX or an ANALYZE, run after the drops and settings.
+    """
 
     drop_indexes: tuple[str, ...] = ()
     settings: tuple[tuple[str, str], ...] = ()
+    statements: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.drop_indexes or self.settings)
+        return bool(self.drop_indexes or self.settings or self.statements)
 
     @classmethod
     def from_options(
-        cls, drop_indexes: Iterable[str] | None, settings: Iterable[str] | None
+        cls,
+        drop_indexes: Iterable[str] | None,
+        settings: Iterable[str] | None,
+        statements: Iterable[str] | None = None,
     ) -> WhatIf:
-        """The what-if of the command line (``--what-if-drop-index``, ``--what-if-setting``)."""
+        """The what-if of the command line (``--what-if-drop-index``, ``-setting``, ``-sql``)."""
         parsed = [parse_setting(s) for s in settings or ()]
-        return cls(drop_indexes=tuple(drop_indexes or ()), settings=tuple(parsed))
+        return cls(
+            drop_indexes=tuple(drop_indexes or ()),
+            settings=tuple(parsed),
+            statements=tuple(statements or ()),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The results file's ``"what_if"`` object."""
-        return {"drop_indexes": list(self.drop_indexes), "settings": dict(self.settings)}
+        return {
+            "drop_indexes": list(self.drop_indexes),
+            "settings": dict(self.settings),
+            **({"sql": list(self.statements)} if self.statements else {}),
+        }
 
     def cli_args(self) -> list[str]:
         """The pytest options that ask for this what-if (to run the suite in a subprocess)."""
@@ -219,6 +280,8 @@ class WhatIf:
             args += ["--what-if-drop-index", name]
         for name, value in self.settings:
             args += ["--what-if-setting", f"{name}={value}"]
+        for statement in self.statements:
+            args += ["--what-if-sql", statement]
         return args
 
     @property
@@ -229,6 +292,9 @@ class WhatIf:
             parts.append(f"dropped index {', '.join(self.drop_indexes)}")
         if self.settings:
             parts.append("settings " + ", ".join(f"{k}={v}" for k, v in self.settings))
+        if self.statements:
+            shown = "; ".join(" ".join(s.split())[:80] for s in self.statements)
+            parts.append(f"ran SQL: {shown}")
         return "; ".join(parts) or "no change"
 
 

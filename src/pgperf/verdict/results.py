@@ -147,7 +147,8 @@ def _parse_what_if(raw: Any) -> WhatIf:
     settings = raw.get("settings") or {}
     if not isinstance(settings, dict):
         raise Invalid("pgperf.what_if.settings must be an object")
-    return WhatIf(dropped, tuple((str(k), str(v)) for k, v in settings.items()))
+    statements = names(raw.get("sql") or [], "pgperf.what_if.sql")
+    return WhatIf(dropped, tuple((str(k), str(v)) for k, v in settings.items()), statements)
 
 
 def _parse_ab(raw: Any) -> AbArm | None:

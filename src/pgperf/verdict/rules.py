@@ -2,10 +2,14 @@
 
 The rules run in order of trust:
 
+0. result  — a read returns other rows than in the baseline while its SQL is the same
+             (a changed SQL's changed result is a warning; ``pgperf.verdict.evidence``);
 1. plan    — an expected index is missing or unused; an undeclared Seq Scan on a large
              relation; a Sort in a keyset query; catalog metadata that contradicts the
-             database (deterministic);
-2. work    — buffers more than ``regression`` above the baseline;
+             database; the same for every sampled user's plan (deterministic);
+2. work    — buffers plus temp blocks more than ``regression`` above the baseline; a node
+             that spills to disk where the baseline's did not; a write path's WAL more
+             than ``regression`` above the baseline's;
 3. load    — a load scenario's failed requests, or a server that fell behind its rate;
 4. budget  — p95 above the feature's budget (also without a baseline);
 5. latency — against a stored baseline: the median more than ``regression`` slower,
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgperf.stats import Alternative, mann_whitney_p, relative_change
+from pgperf.verdict import evidence
 from pgperf.verdict.findings import BenchmarkVerdict, Finding, Kind, Rule, Status, Thresholds
 from pgperf.verdict.paired import PairedChange
 from pgperf.verdict.record import BenchmarkRecord
@@ -113,14 +118,23 @@ def _format1_seq_scans(undeclared: list[str], baseline: BenchmarkRecord | None) 
 # --------------------------------------------------------------------------- 2. work
 
 
+def _temp_counted(current: BenchmarkRecord, baseline: BenchmarkRecord) -> bool:
+    # A file written before temp blocks were recorded compares shared buffers alone.
+    return current.temp_blocks is not None and baseline.temp_blocks is not None
+
+
 def work_findings(
     current: BenchmarkRecord, baseline: BenchmarkRecord | None, thresholds: Thresholds
 ) -> list[Finding]:
-    """Rule 2: buffers (shared hit + read) against the baseline."""
+    """Rule 2: work against the baseline: buffers (shared hit + read), plus temp blocks."""
     if baseline is None or current.buffers is None or baseline.buffers is None:
         return []
     before, after = baseline.buffers, current.buffers
     text = f"buffers {before} → {after}"
+    if _temp_counted(current, baseline) and (baseline.temp_blocks or current.temp_blocks):
+        temp_before, temp_after = baseline.temp_blocks or 0, current.temp_blocks or 0
+        text += f" + temp blocks {temp_before} → {temp_after}"
+        before, after = before + temp_before, after + temp_after
     if after > before * (1 + thresholds.regression):
         change = relative_change(before, after)
         more = _pct(change) if change is not None else "from none"
@@ -262,8 +276,13 @@ def judge(
     change over the paired rounds) the latency rule is the paired one; against a stored
     baseline it is the cross-run one.
     """
-    findings = plan_findings(current, baseline)
+    findings = evidence.result_findings(current, baseline)
+    findings += plan_findings(current, baseline)
+    findings += evidence.census_findings(current, baseline)
+    findings += evidence.estimate_findings(current)
     findings += work_findings(current, baseline, thresholds)
+    findings += evidence.spill_findings(current, baseline)
+    findings += evidence.wal_findings(current, baseline, thresholds)
     findings += load_findings(current)
     findings += budget_findings(current)
     p_value = None
@@ -297,6 +316,8 @@ def status_of(findings: Sequence[Finding], *, is_new: bool) -> Status:
         return Status.FAIL
     if Kind.UNSTABLE in kinds:
         return Status.UNSTABLE
+    if Kind.WARNING in kinds:
+        return Status.WARNING  # a changed result makes "improved" meaningless
     if is_new:
         return Status.NEW
     return Status.IMPROVED if Kind.IMPROVED in kinds else Status.PASS

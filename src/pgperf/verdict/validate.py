@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from pgperf.verdict.plans import PlanShape
+from pgperf.verdict.record import ResultDigest
+
 
 class Invalid(Exception):
     """A structural problem found while reading; the caller adds the file and the hint."""
@@ -94,6 +97,64 @@ def flag(value: Any, where: str) -> bool:
     return value
 
 
+def _name_map(value: Any, where: str) -> Mapping[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise Invalid(f"{where} must be an object of name -> list of names")
+    return MappingProxyType({str(k): names(v, f"{where}.{k}") for k, v in value.items()})
+
+
+def _text(data: Mapping[str, Any], key: str, where: str) -> str:
+    value: str = get(data, key, where, str)
+    return value
+
+
+def _results(value: Any, where: str) -> Mapping[str, ResultDigest]:
+    if not isinstance(value, dict):
+        raise Invalid(f"{where} must be an object of statement -> its result digest")
+    checked = {}
+    for name, raw in value.items():
+        at = f"{where}.{name}"
+        if not isinstance(raw, dict):
+            raise Invalid(f"{at} is not an object")
+        checked[str(name)] = ResultDigest(
+            rows=count(get(raw, "rows", at, int), f"{at}.rows"),
+            checksum=_text(raw, "checksum", at),
+            unordered=_text(raw, "unordered", at),
+            ordered=flag(get(raw, "ordered", at, bool), f"{at}.ordered"),
+            sql=_text(raw, "sql", at),
+        )
+    return MappingProxyType(checked)
+
+
+def _user_ids(value: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise Invalid(f"{where} must be a non-empty list of user ids")
+    return tuple(count(v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+def _shapes(value: Any, where: str) -> tuple[PlanShape, ...]:
+    if not isinstance(value, list):
+        raise Invalid(f"{where} must be a list of plan shapes")
+    shapes = []
+    for i, raw in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(raw, dict):
+            raise Invalid(f"{at} is not an object")
+        lists = {
+            key: names(raw.get(key) or [], f"{at}.{key}")
+            for key in ("indexes", "seq_scans", "large_seq_scans", "expected")
+        }
+        shapes.append(
+            PlanShape(
+                shape=_text(raw, "shape", at),
+                user_ids=_user_ids(raw.get("user_ids"), f"{at}.user_ids"),
+                plan=raw.get("plan"),
+                **lists,
+            )
+        )
+    return tuple(shapes)
+
+
 _CHECKS: Mapping[str, Callable[[Any, str], Any]] = {
     "text": lambda value, where: str(value),
     "count": count,
@@ -104,6 +165,9 @@ _CHECKS: Mapping[str, Callable[[Any, str], Any]] = {
     "flag": flag,
     "per_query": _per_query,
     "plan": lambda value, where: value,  # any JSON
+    "name_map": _name_map,
+    "results": _results,
+    "shapes": _shapes,
 }
 
 

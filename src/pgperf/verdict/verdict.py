@@ -72,6 +72,11 @@ class Verdict:
         return tuple(b for b in self.benchmarks if b.status is Status.UNSTABLE)
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """Results that changed with their SQL, each once: they head every report."""
+        return tuple(dict.fromkeys(w for b in self.benchmarks for w in b.warnings))
+
+    @property
     def new(self) -> tuple[BenchmarkVerdict, ...]:
         """Benchmarks in the results that the baseline does not have."""
         return tuple(b for b in self.benchmarks if b.baseline is None and self.has_baseline)
@@ -94,7 +99,8 @@ class Verdict:
             against = "against the baseline"
         else:
             against = "(no baseline: budgets and plans only)"
-        extra = f", {len(self.improvements)} improved" if self.improvements else ""
+        extra = f", {len(self.warnings)} result(s) changed" if self.warnings else ""
+        extra += f", {len(self.improvements)} improved" if self.improvements else ""
         extra += f", {len(self.unstable)} unstable" if self.unstable else ""
         info = "; latency information only (see note)" if self.latency_note else ""
         return f"PASS: {measured} benchmarks, no regression {against}{extra}{info}"
@@ -233,7 +239,7 @@ def summarize_features(benchmarks: Sequence[BenchmarkVerdict]) -> tuple[FeatureS
 
 def _feature_status(members: Sequence[BenchmarkVerdict]) -> Status:
     statuses = {b.status for b in members}
-    for status in (Status.FAIL, Status.UNSTABLE, Status.IMPROVED):
+    for status in (Status.FAIL, Status.UNSTABLE, Status.WARNING, Status.IMPROVED):
         if status in statuses:
             return status
     return Status.PASS
